@@ -41,7 +41,7 @@ struct via {
   std::optional<std::uint16_t> rport_value;  // rport=N
 
   // The RFC 3261 magic cookie that says the branch is globally unique (§8.1.1.7).
-  bool rfc3261_branch() const { return branch.substr(0, 7) == "z9hG4bK"; }
+  bool rfc3261_branch() const { return branch.size() > 7 && branch.substr(0, 7) == "z9hG4bK"; }
   std::optional<std::string_view> param(std::string_view name) const {
     return find_param(params, name);
   }

@@ -1,0 +1,88 @@
+// Character classes and small scanning helpers shared by the parsers (RFC 3261 §25.1).
+// Internal to sip/: no allocation, no exceptions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace sipfleet::sip::scan {
+
+constexpr bool is_ws(char c) { return c == ' ' || c == '\t'; }
+constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+constexpr bool is_alnum(char c) { return is_digit(c) || is_alpha(c); }
+constexpr char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+// token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
+constexpr bool is_token_char(char c) {
+  switch (c) {
+    case '-': case '.': case '!': case '%': case '*': case '_':
+    case '+': case '`': case '\'': case '~':
+      return true;
+    default:
+      return is_alnum(c);
+  }
+}
+
+constexpr bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!is_token_char(c)) return false;
+  return true;
+}
+
+constexpr std::string_view trim(std::string_view s) {
+  while (!s.empty() && (is_ws(s.front()) || s.front() == '\r' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() && (is_ws(s.back()) || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
+
+constexpr std::string_view trim_left(std::string_view s) {
+  while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
+  return s;
+}
+
+constexpr bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (to_lower(a[i]) != to_lower(b[i])) return false;
+  return true;
+}
+
+// An unsigned decimal number of digits only, at most `max`; nullopt otherwise (empty, sign,
+// other characters, overflow).
+constexpr std::optional<std::uint64_t> parse_uint(std::string_view s, std::uint64_t max) {
+  if (s.empty() || s.size() > 20) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (!is_digit(c)) return std::nullopt;
+    const auto d = static_cast<std::uint64_t>(c - '0');
+    if (v > (max - d) / 10) return std::nullopt;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+// Position of the first `c` outside quoted strings and angle brackets, or npos. Quoted strings
+// honour quoted-pair escapes (RFC 3261 §25.1). Used to split comma-separated header values and
+// to find parameters after a name-addr.
+std::size_t find_unquoted(std::string_view s, char c, std::size_t from = 0);
+
+// Splits at the first `c` outside quotes/brackets: [head, tail-after-c]. tail is empty (and
+// found false) when there is none.
+struct split_result {
+  std::string_view head;
+  std::string_view tail;
+  bool found;
+};
+split_result split_unquoted(std::string_view s, char c);
+
+// Checks a generic-param list ";name[=value]..." (RFC 3261 §25.1 generic-param): every
+// parameter has a token name and, if '=' is present, a token, host or quoted-string value. LWS
+// is allowed around ';' and '='. Returns false for empty parameters (";;") or bad characters.
+bool valid_params(std::string_view params);
+
+}  // namespace sipfleet::sip::scan
