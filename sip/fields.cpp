@@ -30,10 +30,14 @@ bool valid_token_display(std::string_view d) {
   return true;
 }
 
-result<std::string_view> params_after(std::string_view rest) {
+// The header parameters after an address; validates them and picks out the tag on the way.
+result<std::string_view> params_after(std::string_view rest, std::string_view& tag) {
   rest = trim(rest);
   if (!rest.empty() && rest.front() != ';') return error{"junk after address"};
-  if (!scan::valid_params(rest)) return error{"malformed header parameter"};
+  const bool ok = scan::for_each_param(rest, [&](std::string_view n, std::string_view v, bool) {
+    if (n.size() == 3 && scan::iequals(n, "tag")) tag = v;
+  });
+  if (!ok) return error{"malformed header parameter"};
   return rest;
 }
 
@@ -44,7 +48,7 @@ result<name_addr> parse_name_addr(std::string_view text) {
   auto t = trim(text);
   if (t.empty()) return error{"empty address"};
   if (t.front() == '*') {
-    auto p = params_after(t.substr(1));
+    auto p = params_after(t.substr(1), out.tag);
     if (!p) return p.err();
     out.wildcard = true;
     out.params = *p;
@@ -70,10 +74,10 @@ result<name_addr> parse_name_addr(std::string_view text) {
     auto u = parse_uri(uri_text);
     if (!u) return u.err();
     out.uri = *u;
-    auto p = params_after(semi == std::string_view::npos ? std::string_view{} : t.substr(semi));
+    auto p = params_after(semi == std::string_view::npos ? std::string_view{} : t.substr(semi),
+                          out.tag);
     if (!p) return p.err();
     out.params = *p;
-    out.tag = find_param(out.params, "tag").value_or(std::string_view{});
     return out;
   }
   // rest starts with '<'
@@ -85,10 +89,9 @@ result<name_addr> parse_name_addr(std::string_view text) {
   auto u = parse_uri(uri_text);
   if (!u) return u.err();
   out.uri = *u;
-  auto p = params_after(rest.substr(gt + 1));
+  auto p = params_after(rest.substr(gt + 1), out.tag);
   if (!p) return p.err();
   out.params = *p;
-  out.tag = find_param(out.params, "tag").value_or(std::string_view{});
   return out;
 }
 
@@ -128,7 +131,6 @@ result<via> parse_via(std::string_view text) {
   if (s.empty() || !is_ws(s.front())) return error{"missing Via sent-by"};
   s = scan::trim_left(s);
   // sent-by = host [ COLON port ]
-  std::string_view host_text;
   if (!s.empty() && s.front() == '[') {
     const auto close = s.find(']');
     if (close == std::string_view::npos) return error{"unterminated IPv6 reference in Via"};
@@ -153,17 +155,23 @@ result<via> parse_via(std::string_view text) {
   }
   s = trim(s);
   if (!s.empty() && s.front() != ';') return error{"junk after Via sent-by"};
-  if (!scan::valid_params(s)) return error{"malformed Via parameter"};
-  out.params = s;
-  out.branch = find_param(s, "branch").value_or(std::string_view{});
-  out.received = find_param(s, "received").value_or(std::string_view{});
-  if (const auto rport = find_param(s, "rport")) {
-    out.rport = true;
-    if (!rport->empty()) {
-      const auto port = scan::parse_uint(*rport, 65535);
-      if (!port) return error{"bad Via rport"};
-      out.rport_value = static_cast<std::uint16_t>(*port);
+  std::string_view rport;
+  const bool ok = scan::for_each_param(s, [&](std::string_view n, std::string_view v, bool) {
+    if (scan::iequals(n, "branch")) {
+      out.branch = v;
+    } else if (scan::iequals(n, "received")) {
+      out.received = v;
+    } else if (scan::iequals(n, "rport")) {
+      out.rport = true;
+      rport = v;
     }
+  });
+  if (!ok) return error{"malformed Via parameter"};
+  out.params = s;
+  if (!rport.empty()) {
+    const auto port = scan::parse_uint(rport, 65535);
+    if (!port) return error{"bad Via rport"};
+    out.rport_value = static_cast<std::uint16_t>(*port);
   }
   return out;
 }

@@ -1,24 +1,23 @@
 // Scanning helpers shared by the parsers (see scan.hpp).
 #include "sip/scan.hpp"
 
+
 namespace sipfleet::sip::scan {
 
 std::size_t find_unquoted(std::string_view s, char c, std::size_t from) {
-  bool quoted = false;
+  const char* p = s.data();
+  const std::size_t n = s.size();
   int angle = 0;
-  for (std::size_t i = from; i < s.size(); ++i) {
-    const char ch = s[i];
-    if (quoted) {
-      if (ch == '\\') {
-        ++i;  // quoted-pair: skip the escaped character
-      } else if (ch == '"') {
-        quoted = false;
-      }
-      continue;
-    }
+  for (std::size_t i = from; i < n; ++i) {
+    // Skip ordinary characters with one table look-up each.
+    while (i < n && !has_class(p[i], k_split)) ++i;
+    if (i >= n) break;
+    const char ch = p[i];
     if (ch == c && angle == 0) return i;
     if (ch == '"') {
-      quoted = true;
+      // quoted-string: skip to the closing quote, honouring quoted-pair escapes.
+      for (++i; i < n && p[i] != '"'; ++i)
+        if (p[i] == '\\') ++i;
     } else if (ch == '<') {
       ++angle;
     } else if (ch == '>' && angle > 0) {
@@ -33,8 +32,6 @@ split_result split_unquoted(std::string_view s, char c) {
   if (pos == std::string_view::npos) return {s, {}, false};
   return {s.substr(0, pos), s.substr(pos + 1), true};
 }
-
-namespace {
 
 // A parameter value: token, host (incl. IPv6 reference) or quoted-string.
 bool valid_param_value(std::string_view v) {
@@ -57,21 +54,8 @@ bool valid_param_value(std::string_view v) {
   return true;
 }
 
-}  // namespace
-
 bool valid_params(std::string_view params) {
-  params = trim(params);
-  if (params.empty()) return true;
-  if (params.front() != ';') return false;
-  params.remove_prefix(1);
-  while (true) {
-    const auto [one, rest, more] = split_unquoted(params, ';');
-    const auto [name, value, has_value] = split_unquoted(one, '=');
-    if (!is_token(trim(name))) return false;
-    if (has_value && !valid_param_value(trim(value))) return false;
-    if (!more) return true;
-    params = rest;
-  }
+  return for_each_param(params, [](std::string_view, std::string_view, bool) {});
 }
 
 }  // namespace sipfleet::sip::scan

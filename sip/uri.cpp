@@ -8,20 +8,6 @@ namespace {
 
 using scan::iequals;
 
-// Characters that may appear in a SIP URI outside a host (RFC 3261 §25.1: unreserved,
-// reserved, escaped). Excludes space, controls, '<', '>', '"', '{', '}', '|', '\\', '^', '`'.
-constexpr bool is_uri_char(char c) {
-  if (scan::is_alnum(c)) return true;
-  switch (c) {
-    case '-': case '_': case '.': case '!': case '~': case '*': case '\'': case '(': case ')':
-    case '%': case ';': case '/': case '?': case ':': case '@': case '&': case '=': case '+':
-    case '$': case ',': case '[': case ']': case '#':
-      return true;
-    default:
-      return false;
-  }
-}
-
 constexpr int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -32,7 +18,7 @@ constexpr int hex_value(char c) {
 bool valid_hostname(std::string_view host) {
   if (host.empty()) return false;
   for (char c : host)
-    if (!scan::is_alnum(c) && c != '-' && c != '.') return false;
+    if (!scan::has_class(c, scan::k_host)) return false;
   return true;
 }
 
@@ -105,11 +91,11 @@ result<uri> parse_sip_uri(std::string_view text, std::size_t colon, uri out) {
 
 result<uri> parse_uri(std::string_view text) {
   if (text.empty()) return error{"empty URI"};
-  for (char c : text)
-    if (!is_uri_char(c)) return error{"invalid character in URI"};
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') continue;
-    if (i + 2 >= text.size() || hex_value(text[i + 1]) < 0 || hex_value(text[i + 2]) < 0)
+    const char c = text[i];
+    if (!scan::has_class(c, scan::k_uri)) return error{"invalid character in URI"};
+    if (c == '%' && (i + 2 >= text.size() || !scan::has_class(text[i + 1], scan::k_hex) ||
+                     !scan::has_class(text[i + 2], scan::k_hex)))
       return error{"bad escape in URI"};
   }
   const auto colon = text.find(':');
