@@ -8,7 +8,7 @@ packages=(
   # build
   cmake ninja-build g++ pkg-config ccache
   # libraries
-  libssl-dev doctest-dev
+  libssl-dev doctest-dev libcli11-dev
   # the parser fuzz target (libFuzzer ships with clang's runtime)
   clang libclang-rt-14-dev
 )

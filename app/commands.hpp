@@ -1,0 +1,18 @@
+// The subcommands of the sipfleet executable.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace sipfleet::app {
+
+// sipfleet parse [FILE...]: parse SIP messages and print their decoded fields, or why a
+// phone would answer 400.
+void add_parse_command(CLI::App& app);
+
+// The exit status chosen by the subcommand that ran.
+int exit_code();
+void set_exit_code(int code);
+
+}  // namespace sipfleet::app

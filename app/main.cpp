@@ -1,0 +1,29 @@
+// sipfleet: the command line. Each subcommand lives in its own file (cmd_*.cpp) and is
+// registered here. Exit codes: 0 success, 1 a check failed, 2 a usage or configuration error.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "app/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "sipfleet simulates thousands of SIP IP phones against a SIP proxy, registrar or SBC.\n"
+      "Each phone is a SIP user agent with its own registration, calls and media.",
+      "sipfleet"};
+  app.set_version_flag("--version", "sipfleet " SIPFLEET_VERSION);
+  app.require_subcommand(1);
+  app.footer(
+      "Run 'sipfleet COMMAND --help' for the options of a command.\n"
+      "Exit status: 0 success, 1 a check failed, 2 usage or configuration error.");
+
+  sipfleet::app::add_parse_command(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  return sipfleet::app::exit_code();
+}
