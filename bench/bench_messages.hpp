@@ -68,4 +68,18 @@ inline std::string typical_200_ok() {
          std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
 }
 
+inline std::string typical_register_200_ok() {
+  return with_crlf(
+      "SIP/2.0 200 OK\n"
+      "Via: SIP/2.0/UDP 127.0.0.2:5060;received=127.0.0.2;rport=5060;branch=z9hG4bK7a6b5c4d3e2f\n"
+      "From: <sip:1001@sipfleet.test>;tag=b81kdiwo2\n"
+      "To: <sip:1001@sipfleet.test>;tag=1b2a3c4d5e6f7a8b9c0d1e2f3a4b5c6d.7e8f\n"
+      "Call-ID: 0a1b2c3d4e5f60718293a4b5c6d7e8f9@127.0.0.2\n"
+      "CSeq: 3 REGISTER\n"
+      "Contact: <sip:1001@127.0.0.2:5060;transport=udp>;expires=3600\n"
+      "Server: kamailio (5.6.3 (x86_64/linux))\n"
+      "Content-Length: 0\n"
+      "\n");
+}
+
 }  // namespace sipfleet::bench

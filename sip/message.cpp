@@ -197,6 +197,14 @@ result<bool> parser::header_line(std::string_view line) {
   // quoted strings and <URI>s do not separate.
   const bool strict = id == header_id::via || id == header_id::contact ||
                       id == header_id::route || id == header_id::record_route;
+  if (std::memchr(value.data(), ',', value.size()) == nullptr) {  // the common case: one value
+    if (value.empty() && strict) return error{"empty value in " + std::string(header_info_of(id).name)};
+    if (!value.empty()) {
+      m_.headers_.push_back({id, name, value});
+      if (count < 255) ++count;
+    }
+    return true;
+  }
   std::string_view rest = value;
   while (true) {
     const auto [one, tail, more] = scan::split_unquoted(rest, ',');

@@ -92,10 +92,19 @@ constexpr std::string_view trim_left(std::string_view s) {
   return s;
 }
 
+struct lower_table {
+  char map[256] = {};
+  constexpr lower_table() {
+    for (int c = 0; c < 256; ++c) map[c] = to_lower(static_cast<char>(c));
+  }
+};
+inline constexpr lower_table k_lower{};
+
 constexpr bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (to_lower(a[i]) != to_lower(b[i])) return false;
+    if (k_lower.map[static_cast<unsigned char>(a[i])] != k_lower.map[static_cast<unsigned char>(b[i])])
+      return false;
   return true;
 }
 
