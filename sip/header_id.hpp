@@ -33,6 +33,7 @@ enum class header_id : std::uint8_t {
   event,
   expires,
   from,
+  identity,
   in_reply_to,
   max_forwards,
   min_expires,

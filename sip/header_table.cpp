@@ -1,5 +1,5 @@
 // The header table (see header_id.hpp): canonical names, compact forms (RFC 3261 §7.3.3,
-// RFC 3515, RFC 3841, RFC 3892, RFC 4028, RFC 6665), multi-value flags and defining RFCs.
+// RFC 3515, RFC 3841, RFC 3892, RFC 4028, RFC 6665, RFC 8224), multi-value flags and defining RFCs.
 #include <array>
 
 #include "sip/header_id.hpp"
@@ -36,6 +36,7 @@ constexpr std::array<header_info, static_cast<std::size_t>(count_)> k_table{{
     {event, "Event", 'o', false, "RFC 6665"},
     {expires, "Expires", 0, false, "RFC 3261"},
     {from, "From", 'f', false, "RFC 3261"},
+    {identity, "Identity", 'y', false, "RFC 8224"},
     {in_reply_to, "In-Reply-To", 0, true, "RFC 3261"},
     {max_forwards, "Max-Forwards", 0, false, "RFC 3261"},
     {min_expires, "Min-Expires", 0, false, "RFC 3261"},

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <utility>
 
 #include "sip/header_id.hpp"
 #include "sip/uri.hpp"
@@ -83,6 +84,18 @@ TEST_CASE("every header in the table is found by its name in any case and by its
       CHECK(header_id_from_name(std::string(1, static_cast<char>(row.compact - 32))) == id);
     }
   }
+  // The compact forms RFC 3261 and later RFCs define, each to its header.
+  const std::pair<char, header_id> compact[] = {
+      {'i', header_id::call_id},          {'m', header_id::contact},
+      {'v', header_id::via},              {'f', header_id::from},
+      {'t', header_id::to},               {'l', header_id::content_length},
+      {'c', header_id::content_type},     {'k', header_id::supported},
+      {'s', header_id::subject},          {'e', header_id::content_encoding},
+      {'o', header_id::event},            {'u', header_id::allow_events},
+      {'r', header_id::refer_to},         {'b', header_id::referred_by},
+      {'x', header_id::session_expires},  {'y', header_id::identity},
+      {'a', header_id::accept_contact}};
+  for (const auto& [letter, id] : compact) CHECK(header_id_from_name(std::string(1, letter)) == id);
   CHECK(header_id_from_name("X-Custom") == header_id::unknown);
   CHECK(header_id_from_name("q") == header_id::unknown);
   CHECK(header_id_from_name("") == header_id::unknown);
