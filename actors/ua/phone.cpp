@@ -1,0 +1,329 @@
+// ua::phone: the facade, and the plumbing every part of the phone shares: identifiers, Via,
+// timer slots, events, call bookkeeping and the dispatch of incoming messages.
+#include <algorithm>
+#include <utility>
+
+#include "actors/ua/phone_impl.hpp"
+
+namespace sipfleet::ua {
+
+using namespace detail;
+
+namespace {
+
+std::string host_for_uri(std::string_view host) {
+  if (host.find(':') != std::string_view::npos) return "[" + std::string(host) + "]";
+  return std::string(host);
+}
+
+sip::digest_credentials credentials_of(const phone_config& c) {
+  return {.username = c.user, .password = c.password, .realm = {}};
+}
+
+}  // namespace
+
+phone::impl::impl(phone_config config, environment& env, std::uint64_t seed)
+    : cfg_(std::move(config)),
+      env_(env),
+      rng_(seed),
+      digest_({.credentials = credentials_of(cfg_), .make_cnonce = [this] {
+                 std::string s;
+                 sip::append_token(s, rng_, 16);
+                 return s;
+               }}) {
+  aor_ = "<sip:" + cfg_.user + "@" + cfg_.domain + ">";
+  contact_ = "<sip:" + cfg_.user + "@" + host_for_uri(cfg_.local.host) + ":" +
+             std::to_string(cfg_.local.port) +
+             (cfg_.transport == transport_kind::tcp ? ";transport=tcp>" : ">");
+}
+
+// Every branch is "z9hG4bK" + route_key + "." + random (phone.hpp): the transport routes a
+// response to the phone by it (§8.1.1.7 asks only for the cookie and uniqueness).
+std::string phone::impl::new_branch() {
+  std::string b;
+  b.reserve(sip::branch_cookie.size() + cfg_.route_key.size() + 1 + sip::branch_token_size);
+  b.append(sip::branch_cookie).append(cfg_.route_key).append(1, '.');
+  sip::append_token(b, rng_, sip::branch_token_size);
+  return b;
+}
+
+sip::via_spec phone::impl::via(std::string_view branch) const {
+  return {.transport = cfg_.transport == transport_kind::tcp ? sip::via_transport::tcp
+                                                             : sip::via_transport::udp,
+          .host = cfg_.local.host,
+          .port = cfg_.local.port,
+          .branch = branch,
+          .rport = true};
+}
+
+txn::options phone::impl::txn_options() const {
+  return {.timers = cfg_.timers,
+          .reliable = cfg_.transport == transport_kind::tcp,
+          .send_100_trying = true};
+}
+
+void phone::impl::send_to_proxy(std::string_view bytes) { env_.send(cfg_.proxy, bytes); }
+
+void phone::impl::emit(event_kind kind, int code, std::string_view reason,
+                       const call_record* record) {
+  env_.on_event({.kind = kind, .code = code, .reason = reason, .record = record});
+}
+
+void phone::impl::count_retransmission(std::uint32_t call_id) {
+  ++counters_.retransmissions;
+  call_leg* c = find_call(call_id);
+  if (c != nullptr) ++c->record.retransmissions;
+  emit(event_kind::retransmission, 0, {}, c != nullptr ? &c->record : nullptr);
+}
+
+// ---- timers -----------------------------------------------------------------------------------
+
+void phone::impl::arm(timer_target target, std::uint8_t which, std::uint32_t owner,
+                      std::uint32_t owner_gen, milliseconds after) {
+  std::uint32_t index = 0;
+  if (!free_slots_.empty()) {
+    index = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    index = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  timer_slot& s = slots_[index];
+  s.target = target;
+  s.which = which;
+  s.owner = owner;
+  s.owner_gen = owner_gen;
+  env_.start_timer({.slot = index, .generation = s.generation}, after);
+}
+
+void phone::impl::arm_call(call_leg& c, call_timer t, milliseconds after) {
+  auto& g = c.timer_gen[static_cast<std::size_t>(t)];
+  ++g;
+  arm(timer_target::call, static_cast<std::uint8_t>(t), c.id, g, after);
+}
+
+void phone::impl::disarm_call(call_leg& c, call_timer t) { ++c.timer_gen[static_cast<std::size_t>(t)]; }
+
+void phone::impl::fire(const timer_token& token) {
+  if (token.slot >= slots_.size()) return;
+  timer_slot& slot = slots_[token.slot];
+  if (slot.generation != token.generation || slot.target == timer_target::free) return;
+  const timer_slot s = slot;
+  ++slot.generation;  // the token is spent: the slot is free for the next timer
+  slot.target = timer_target::free;
+  free_slots_.push_back(token.slot);
+  switch (s.target) {
+    case timer_target::client:
+      on_timer_client(s);
+      break;
+    case timer_target::server:
+      on_timer_server(s);
+      break;
+    case timer_target::registration:
+      if (s.owner_gen == reg_timer_gen_)
+        on_registration_timer(static_cast<registration_timer>(s.which));
+      break;
+    case timer_target::call: {
+      call_leg* c = find_call(s.owner);
+      if (c != nullptr && s.which < static_cast<std::uint8_t>(call_timer::count_) &&
+          c->timer_gen[s.which] == s.owner_gen)
+        on_call_timer(*c, static_cast<call_timer>(s.which));
+      break;
+    }
+    case timer_target::free:
+      break;
+  }
+}
+
+// ---- calls ------------------------------------------------------------------------------------
+
+call_leg* phone::impl::find_call(std::uint32_t id) {
+  if (id == 0) return nullptr;
+  for (auto& c : calls_)
+    if (c->id == id && !c->dead) return c.get();
+  return nullptr;
+}
+
+call_leg* phone::impl::find_call(std::string_view call_id) {
+  for (auto& c : calls_)
+    if (!c->dead && c->record.call_id == call_id) return c.get();
+  return nullptr;
+}
+
+call_leg* phone::impl::find_call_by_dialog(const sip::message& m) {
+  for (auto& c : calls_)
+    if (!c->dead && c->dialog && c->dialog->matches(m)) return c.get();
+  return nullptr;
+}
+
+call_leg& phone::impl::new_call(bool outgoing, std::string call_id, std::string peer) {
+  auto c = std::make_unique<call_leg>();
+  c->id = ++next_id_;
+  c->record.call_id = std::move(call_id);
+  c->record.outgoing = outgoing;
+  c->record.peer = std::move(peer);
+  c->record.started = env_.now();
+  c->record.state = outgoing ? call_state::calling : call_state::ringing;
+  calls_.push_back(std::move(c));
+  return *calls_.back();
+}
+
+sip::local_media phone::impl::local_media_for_call() {
+  sip::local_media l;
+  l.address = cfg_.rtp_address.empty() ? cfg_.local.host : cfg_.rtp_address;
+  // Media arrives in issue 4: until then a placeholder even port per call when none is set.
+  l.rtp_port = cfg_.rtp_port != 0 ? cfg_.rtp_port
+                                  : static_cast<std::uint16_t>(4000 + 2 * (next_rtp_offset_++ % 1000));
+  l.session_id = rng_.next() >> 1;
+  l.session_version = l.session_id;
+  return l;
+}
+
+void phone::impl::end_call(call_leg& c, int code, std::string_view reason, bool by_us) {
+  if (c.dead) return;
+  c.record.ended = env_.now();
+  c.record.end_code = code;
+  c.record.end_reason = std::string(reason);
+  c.record.ended_by_us = by_us;
+  c.record.state = call_state::ended;
+  c.awaiting_ack = false;
+  for (auto& g : c.timer_gen) ++g;  // every pending call timer becomes stale
+  c.dead = true;
+  emit(event_kind::call_ended, code, c.record.end_reason, &c.record);
+}
+
+void phone::impl::sweep() {
+  std::erase_if(clients_, [](const auto& t) { return t->dead; });
+  std::erase_if(servers_, [](const auto& t) { return t->dead; });
+  for (auto& c : calls_)
+    if (c->dead) finished_.push_back(std::move(c->record));
+  std::erase_if(calls_, [](const auto& c) { return c->dead; });
+  if (calls_.empty()) calls_.shrink_to_fit();
+  if (clients_.empty()) clients_.shrink_to_fit();
+  if (servers_.empty()) servers_.shrink_to_fit();
+}
+
+// ---- incoming messages ------------------------------------------------------------------------
+
+void phone::impl::dispatch(const sip::message& m, const endpoint& from) {
+  if (m.is_response()) {
+    on_response(m);
+    return;
+  }
+  // §17.2.3: a retransmission goes to its server transaction (absorbed or answered again).
+  if (absorb_retransmission(m)) return;
+  switch (m.method()) {
+    case sip::method::ack:
+      on_ack(m);
+      return;
+    case sip::method::cancel:
+      on_cancel(m, from);
+      return;
+    default:
+      break;
+  }
+  if (!m.to().tag.empty()) {
+    on_in_dialog(m, from);  // §12.2.2
+  } else if (m.method() == sip::method::invite) {
+    on_new_invite(m, from);
+  } else {
+    on_out_of_dialog(m, from);
+  }
+}
+
+// ---- the facade -------------------------------------------------------------------------------
+
+phone::phone(phone_config config, environment& env, std::uint64_t seed)
+    : impl_(std::make_unique<impl>(std::move(config), env, seed)) {}
+
+phone::~phone() = default;
+
+void phone::start() {
+  impl_->start_registration();
+  impl_->sweep();
+}
+
+void phone::stop() {
+  impl_->stopping_ = true;
+  for (auto& c : impl_->calls_)
+    if (!c->dead && c->record.state != call_state::ending) (void)impl_->hangup_call(*c);
+  impl_->unregister();
+  impl_->sweep();
+}
+
+void phone::on_message(const sip::message& message, const endpoint& from) {
+  impl_->dispatch(message, from);
+  impl_->sweep();
+}
+
+void phone::on_malformed(std::string_view bytes, std::string_view reason, const endpoint& from) {
+  impl_->malformed(bytes, reason, from);
+}
+
+void phone::on_timer(timer_token token) {
+  impl_->fire(token);
+  impl_->sweep();
+}
+
+sip::result<std::string> phone::call(std::string_view target, milliseconds hold) {
+  auto r = impl_->place_call(target, hold);
+  impl_->sweep();
+  return r;
+}
+
+sip::result<bool> phone::answer(std::string_view call_id) {
+  detail::call_leg* c = impl_->find_call(call_id);
+  if (c == nullptr) return sip::error{"no such call"};
+  auto r = impl_->answer_call(*c);
+  impl_->sweep();
+  return r;
+}
+
+sip::result<bool> phone::hangup(std::string_view call_id) {
+  detail::call_leg* c = impl_->find_call(call_id);
+  if (c == nullptr) return sip::error{"no such call"};
+  auto r = impl_->hangup_call(*c);
+  impl_->sweep();
+  return r;
+}
+
+sip::result<bool> phone::hold(std::string_view call_id) {
+  auto r = impl_->change_hold(call_id, reinvite_op::hold);
+  impl_->sweep();
+  return r;
+}
+
+sip::result<bool> phone::resume(std::string_view call_id) {
+  auto r = impl_->change_hold(call_id, reinvite_op::resume);
+  impl_->sweep();
+  return r;
+}
+
+void phone::set_behaviour(const sipfleet::ua::behaviour& b) { impl_->cfg_.behaviour = b; }
+
+const phone_config& phone::config() const { return impl_->cfg_; }
+registration_state phone::registration() const { return impl_->reg_state_; }
+std::uint32_t phone::granted_expires() const { return impl_->granted_; }
+
+std::size_t phone::active_calls() const {
+  return static_cast<std::size_t>(std::count_if(impl_->calls_.begin(), impl_->calls_.end(),
+                                                [](const auto& c) { return !c->dead; }));
+}
+
+const phone_counters& phone::counters() const { return impl_->counters_; }
+
+std::vector<call_record> phone::take_finished_calls() {
+  impl_->sweep();
+  std::vector<call_record> out;
+  out.swap(impl_->finished_);
+  return out;
+}
+
+std::vector<call_record> phone::current_calls() const {
+  std::vector<call_record> out;
+  for (const auto& c : impl_->calls_)
+    if (!c->dead) out.push_back(c->record);
+  return out;
+}
+
+}  // namespace sipfleet::ua

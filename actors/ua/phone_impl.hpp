@@ -1,0 +1,261 @@
+// The inside of ua::phone (phone.hpp): the state one simulated phone keeps and the helpers the
+// .cpp files share. Not part of the public API; only actors/ua/*.cpp include it.
+//
+//   phone.cpp            facade, timer slots, sending, events, the incoming-message dispatch
+//   transactions.cpp     the four RFC 3261 §17 machines driven for every request sent/received
+//   registration.cpp     REGISTER, digest, refresh, back-off, unregistration (RFC 3261 §10)
+//   outgoing_calls.cpp   our INVITE, CANCEL, BYE, re-INVITE (hold/resume) and their responses
+//   incoming_calls.cpp   incoming INVITE, answer, CANCEL, in-dialog requests, 2xx retransmission
+//   server_requests.cpp  out-of-dialog requests (OPTIONS, 405, 416, 420, 481) and malformed 400
+//
+// Memory: an idle registered phone holds its config, the digest cache and a few small strings;
+// transactions, calls, dialogs and message bytes exist only while something is in flight.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "actors/ua/phone.hpp"
+#include "sip/builder.hpp"
+#include "sip/dialog.hpp"
+#include "sip/digest.hpp"
+#include "sip/identifiers.hpp"
+#include "sip/message.hpp"
+#include "sip/offer_answer.hpp"
+#include "sip/transaction/ack.hpp"
+#include "sip/transaction/client_invite.hpp"
+#include "sip/transaction/client_non_invite.hpp"
+#include "sip/transaction/matching.hpp"
+#include "sip/transaction/server_invite.hpp"
+#include "sip/transaction/server_non_invite.hpp"
+
+namespace sipfleet::ua::detail {
+
+namespace txn = sip::transaction;
+
+// What a client transaction was started for: who gets its response.
+enum class client_purpose : std::uint8_t { register_, invite, cancel, bye, reinvite };
+
+struct client_txn {
+  client_txn(std::uint32_t id_, client_purpose purpose_, std::uint32_t call_, sip::message request_,
+             const txn::options& opts);
+
+  std::uint32_t id = 0;
+  client_purpose purpose = client_purpose::register_;
+  std::uint32_t call = 0;  // the call it belongs to; 0: registration
+  std::variant<txn::client_invite, txn::client_non_invite> machine;
+  txn::client_key key;
+  sip::message request;  // as sent: the bytes to retransmit, the fields for ACK/CANCEL/dialog
+  std::string ack;       // the ACK for its final response (non-2xx: §17.1.1.3; 2xx: §13.2.2.4)
+  bool dead = false;     // Terminated: erased at the end of the current entry point
+};
+
+struct server_txn {
+  server_txn(std::uint32_t id_, bool invite, txn::server_key key_, endpoint from_,
+             const txn::options& opts);
+
+  std::uint32_t id = 0;
+  std::variant<txn::server_invite, txn::server_non_invite> machine;
+  txn::server_key key;
+  endpoint from;                         // where responses go (the source, RFC 3581)
+  std::optional<sip::message> request;   // INVITE only, kept while a final response is due
+  std::string last_response;             // what the machine's send_response resends
+  std::uint32_t call = 0;
+  bool dead = false;
+};
+
+// Phone-level timers of a call; each has its own generation so a stale one is a no-op.
+enum class call_timer : std::uint8_t {
+  expiry,          // our INVITE expiry (behaviour.invite_expiry): CANCEL, end with 408
+  answer,          // automatic answer after behaviour.answer_delay
+  hold_bye,        // BYE `hold` after the answer
+  retransmit_2xx,  // UAS 2xx retransmission until ACK (§13.3.1.4)
+  glare,           // re-INVITE retry after 491 (§14.1)
+  cancel_guard,    // §9.1: 64*T1 after CANCEL without a final response: give up
+  count_,
+};
+
+enum class reinvite_op : std::uint8_t { none, hold, resume };
+
+struct call_leg {
+  std::uint32_t id = 0;
+  call_record record;
+  std::optional<sip::dialog> dialog;
+  std::optional<sip::media_session> media;
+  std::string local_tag;  // From tag (outgoing) or To tag (incoming)
+  std::string target;     // outgoing: the Request-URI of the INVITE
+  std::uint32_t cseq = 0;          // outgoing: CSeq of the last initial INVITE
+  std::uint32_t invite_txn = 0;    // client (outgoing) or server (incoming) INVITE transaction
+  std::uint32_t reinvite_txn = 0;  // our re-INVITE in flight
+  milliseconds hold{0};
+  int auth_attempts = 0;
+  bool provisional = false;    // a 1xx came: a CANCEL may be sent (§9.1)
+  bool cancel_wanted = false;  // CANCEL due as soon as a provisional arrives
+  bool cancel_sent = false;
+  bool expired = false;        // our INVITE expiry fired: the call ends with 408
+  bool hangup_by_us = false;
+  bool awaiting_ack = false;   // incoming: 2xx sent, no ACK yet (§13.3.1.4)
+  bool bye_after_ack = false;  // §15: the callee sends BYE only after the ACK
+  bool offerless = false;      // incoming INVITE without SDP: offer in the 2xx, answer in ACK
+  bool held_by_us = false;
+  bool held_by_peer = false;
+  bool dead = false;           // ended: its record moves to the finished list
+  reinvite_op pending = reinvite_op::none;
+  std::string last_2xx;        // incoming: the 2xx being retransmitted
+  endpoint peer{};             // where that 2xx goes
+  milliseconds retransmit_interval{0};
+  milliseconds retransmit_armed{0};    // the timer now running
+  milliseconds retransmit_elapsed{0};  // since the 2xx was first sent
+  std::array<std::uint32_t, static_cast<std::size_t>(call_timer::count_)> timer_gen{};
+};
+
+enum class timer_target : std::uint8_t { free, client, server, registration, call };
+enum class registration_timer : std::uint8_t { refresh, retry };
+
+// One armed timer. A slot is freed when its timer fires (timers cannot be cancelled), and the
+// slot generation moves on so the token can never match twice.
+struct timer_slot {
+  std::uint32_t generation = 1;
+  timer_target target = timer_target::free;
+  std::uint8_t which = 0;       // sip timer letter, registration_timer or call_timer
+  std::uint32_t owner = 0;      // transaction or call id
+  std::uint32_t owner_gen = 0;  // the machine's or the call's timer generation
+};
+
+}  // namespace sipfleet::ua::detail
+
+namespace sipfleet::ua {
+
+namespace txn = sip::transaction;
+
+struct phone::impl {
+  impl(phone_config config, environment& env, std::uint64_t seed);
+
+  // ---- phone.cpp: plumbing ----
+  std::string new_branch();
+  sip::via_spec via(std::string_view branch) const;
+  txn::options txn_options() const;
+  void send_to_proxy(std::string_view bytes);
+  void emit(event_kind kind, int code = 0, std::string_view reason = {},
+            const call_record* record = nullptr);
+  void count_retransmission(std::uint32_t call_id);
+  void arm(detail::timer_target target, std::uint8_t which, std::uint32_t owner,
+           std::uint32_t owner_gen, milliseconds after);
+  void arm_call(detail::call_leg& c, detail::call_timer t, milliseconds after);
+  void disarm_call(detail::call_leg& c, detail::call_timer t);
+  void fire(const timer_token& token);
+  void sweep();  // erases dead transactions and calls (ended records go to finished_)
+  detail::call_leg* find_call(std::uint32_t id);
+  detail::call_leg* find_call(std::string_view call_id);
+  detail::call_leg* find_call_by_dialog(const sip::message& m);
+  detail::call_leg& new_call(bool outgoing, std::string call_id, std::string peer);
+  void end_call(detail::call_leg& c, int code, std::string_view reason, bool by_us);
+  void dispatch(const sip::message& m, const endpoint& from);
+  sip::local_media local_media_for_call();
+
+  // ---- transactions.cpp ----
+  // nullptr only if our own bytes do not parse (a bug in a builder).
+  detail::client_txn* start_client(std::string bytes, detail::client_purpose purpose,
+                                   std::uint32_t call);
+  detail::client_txn* find_client(std::uint32_t id);
+  detail::server_txn* find_server(std::uint32_t id);
+  void on_response(const sip::message& m);
+  void run_client(detail::client_txn& t, const txn::action_list& actions,
+                  const sip::message* response);
+  // A new server transaction for a request (the INVITE one keeps a copy of the request).
+  detail::server_txn* start_server(const sip::message& m, const endpoint& from);
+  // §17.2.3: true when the request belonged to a server transaction (a retransmission, or the
+  // ACK for a non-2xx) and needs nothing more from the TU.
+  bool absorb_retransmission(const sip::message& m);
+  void run_server(detail::server_txn& t, const txn::action_list& actions);
+  void respond(detail::server_txn& t, std::string bytes, int status);
+  void respond_simple(detail::server_txn& t, const sip::message& m, int status,
+                      std::string_view reason = {},
+                      std::span<const sip::extra_header> headers = {});
+  void on_client_result(detail::client_txn& t, int status, const sip::message* response);
+  void on_timer_client(const detail::timer_slot& s);
+  void on_timer_server(const detail::timer_slot& s);
+
+  // ---- registration.cpp ----
+  void start_registration();
+  void send_register(std::uint32_t expires);
+  void on_register_result(detail::client_txn& t, int status, const sip::message* r);
+  void registration_failed(int code, std::string_view reason);
+  void on_registration_timer(detail::registration_timer which);
+  void unregister();
+
+  // ---- outgoing_calls.cpp ----
+  sip::result<std::string> place_call(std::string_view target, milliseconds hold);
+  void send_invite(detail::call_leg& c);
+  void on_invite_result(detail::client_txn& t, int status, const sip::message* r);
+  void on_invite_2xx(detail::call_leg& c, detail::client_txn& t, const sip::message& r);
+  void send_cancel(detail::call_leg& c);
+  void send_bye(detail::call_leg& c);
+  void on_bye_result(detail::client_txn& t, int status);
+  sip::result<bool> hangup_call(detail::call_leg& c);
+  sip::result<bool> change_hold(std::string_view call_id, detail::reinvite_op op);
+  void send_reinvite(detail::call_leg& c, detail::reinvite_op op);
+  void on_reinvite_result(detail::client_txn& t, int status, const sip::message* r);
+  void on_call_timer(detail::call_leg& c, detail::call_timer which);
+
+  // ---- incoming_calls.cpp ----
+  void on_new_invite(const sip::message& m, const endpoint& from);
+  sip::result<bool> answer_call(detail::call_leg& c);
+  void on_cancel(const sip::message& m, const endpoint& from);
+  void on_ack(const sip::message& m);
+  void on_in_dialog(const sip::message& m, const endpoint& from);
+  void on_reinvite(detail::call_leg& c, detail::server_txn& t, const sip::message& m);
+  void send_2xx(detail::call_leg& c, detail::server_txn& t, std::string bytes);
+  void retransmit_2xx(detail::call_leg& c);
+  void peer_hold_changed(detail::call_leg& c);
+
+  // ---- server_requests.cpp ----
+  // 416/404/420/415 checks shared by every incoming request; true when it answered.
+  bool reject_invalid(detail::server_txn& t, const sip::message& m);
+  void on_out_of_dialog(const sip::message& m, const endpoint& from);
+  void answer_options(detail::server_txn& t, const sip::message& m);
+  void malformed(std::string_view bytes, std::string_view reason, const endpoint& from);
+
+  phone_config cfg_;
+  environment& env_;
+  sip::random_source rng_;
+  sip::digest_client digest_;
+  phone_counters counters_{};
+  std::string aor_;      // <sip:USER@DOMAIN>
+  std::string contact_;  // <sip:USER@HOST:PORT[;transport=tcp]>
+
+  // Registration (RFC 3261 §10.2: one Call-ID for every REGISTER to the registrar, CSeq up).
+  registration_state reg_state_ = registration_state::unregistered;
+  std::uint32_t granted_ = 0;
+  std::uint32_t asked_ = 0;
+  std::uint32_t reg_txn_ = 0;
+  std::uint32_t reg_cseq_ = 0;
+  std::uint32_t reg_timer_gen_ = 0;
+  std::uint32_t reg_failures_ = 0;
+  std::string reg_call_id_;
+  std::string reg_tag_;
+  bool stopping_ = false;
+
+  std::vector<std::unique_ptr<detail::call_leg>> calls_;
+  std::vector<call_record> finished_;
+  std::vector<std::unique_ptr<detail::client_txn>> clients_;
+  std::vector<std::unique_ptr<detail::server_txn>> servers_;
+  std::uint32_t next_id_ = 0;
+  std::uint16_t next_rtp_offset_ = 0;
+
+  std::vector<detail::timer_slot> slots_;
+  std::vector<std::uint32_t> free_slots_;
+};
+
+// Allow / Accept / Supported as a phone answers OPTIONS and 405 (PHONE-BEHAVIOUR.md).
+inline constexpr std::string_view allowed_methods =
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY";
+
+}  // namespace sipfleet::ua
