@@ -11,6 +11,9 @@ namespace sipfleet::app {
 // phone would answer 400.
 void add_parse_command(CLI::App& app);
 
+// sipfleet run: register phones through a proxy and place calls (see cmd_run.cpp).
+void add_run_command(CLI::App& app);
+
 // The exit status chosen by the subcommand that ran.
 int exit_code();
 void set_exit_code(int code);

@@ -8,7 +8,10 @@ packages=(
   # build
   cmake ninja-build g++ pkg-config ccache
   # libraries
-  libssl-dev doctest-dev libcli11-dev
+  libssl-dev doctest-dev libcli11-dev libcaf-dev libboost1.81-dev libboost-json1.81-dev
+  libspdlog-dev libyaml-cpp-dev
+  # real peers for the integration tests
+  kamailio sip-tester
   # the parser fuzz target (libFuzzer ships with clang's runtime)
   clang libclang-rt-14-dev
 )

@@ -1,0 +1,103 @@
+// The campaign actor (see campaign.hpp). Pacing: a tick every 10 ms starts the calls that are
+// due by now (rate x elapsed), so the long-run rate is exact whatever the tick jitter.
+#include "actors/campaign.hpp"
+
+#include <random>
+
+#include "actors/messages.hpp"
+
+namespace sipfleet::actors {
+namespace {
+
+constexpr auto k_tick = std::chrono::milliseconds(10);
+constexpr int k_pick_attempts = 64;
+
+struct campaign_state {
+  campaign_setup setup;
+  std::mt19937_64 rng;
+  std::vector<bool> busy;
+  std::chrono::steady_clock::time_point t0;
+  std::uint64_t started = 0;
+  std::uint64_t active = 0;
+  bool placing = true;
+};
+
+// A random phone that is registered and idle, other than `not_this`; npos when none is found.
+std::size_t pick(campaign_state& st, std::size_t not_this) {
+  const std::size_t n = st.busy.size();
+  std::uniform_int_distribution<std::size_t> any(0, n - 1);
+  for (int i = 0; i < k_pick_attempts; ++i) {
+    const std::size_t k = any(st.rng);
+    if (k != not_this && !st.busy[k] && (*st.setup.registered)[k].load(std::memory_order_relaxed))
+      return k;
+  }
+  return std::string::npos;
+}
+
+}  // namespace
+
+caf::behavior campaign_actor(caf::event_based_actor* self, campaign_setup setup) {
+  auto st = std::make_shared<campaign_state>();
+  st->setup = std::move(setup);
+  st->rng.seed(st->setup.options.seed);
+  st->busy.assign(st->setup.users.size(), false);
+  st->t0 = std::chrono::steady_clock::now();
+  auto& progress = *st->setup.progress;
+
+  auto finish_if_done = [st, &progress] {
+    if (!st->placing && st->active == 0) progress.done.store(true);
+  };
+  auto stop_placing = [st, &progress] {
+    st->placing = false;
+    progress.placing.store(false);
+  };
+  if (st->setup.options.total == 0 || st->busy.size() < 2) {
+    stop_placing();
+    finish_if_done();
+  }
+
+  self->send(self, tick_atom::value);
+  return {
+      [self, st, &progress, finish_if_done, stop_placing](tick_atom) {
+        const auto& o = st->setup.options;
+        const auto elapsed = std::chrono::steady_clock::now() - st->t0;
+        if (o.duration.count() > 0 && elapsed >= o.duration) stop_placing();
+        if (st->placing) {
+          const double seconds = std::chrono::duration<double>(elapsed).count();
+          const auto due = std::min<std::uint64_t>(
+              o.total, static_cast<std::uint64_t>(o.rate * seconds) + 1);
+          while (st->started < due && st->active < o.max_concurrent) {
+            const std::size_t caller = pick(*st, std::string::npos);
+            const std::size_t callee = caller == std::string::npos ? caller : pick(*st, caller);
+            if (callee == std::string::npos) {
+              progress.no_idle_phone.fetch_add(1, std::memory_order_relaxed);
+              break;
+            }
+            st->busy[caller] = st->busy[callee] = true;
+            ++st->started;
+            ++st->active;
+            progress.started.store(st->started);
+            const auto shard = (*st->setup.shards)[caller / st->setup.shard_size];
+            auto done = [st, &progress, caller, callee, finish_if_done] {
+              st->busy[caller] = st->busy[callee] = false;
+              --st->active;
+              progress.finished.fetch_add(1);
+              finish_if_done();
+            };
+            self->request(shard, caf::infinite, call_atom::value, caller, st->setup.users[callee],
+                          static_cast<std::int64_t>(o.hold.count()))
+                .then([done](call_outcome&) { done(); }, [done](caf::error&) { done(); });
+          }
+          if (st->started >= o.total) stop_placing();
+        }
+        finish_if_done();
+        if (st->placing) self->delayed_send(self, k_tick, tick_atom::value);
+      },
+      [stop_placing, finish_if_done](stop_atom) {
+        stop_placing();
+        finish_if_done();
+      },
+  };
+}
+
+}  // namespace sipfleet::actors

@@ -1,0 +1,44 @@
+// The campaign actor: starts calls at a target rate, keeping at most max_concurrent in
+// progress, between random registered idle phones (never a phone to itself, never a busy
+// phone as caller or callee), until `total` calls are placed or `duration` has passed.
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/fleet.hpp"
+
+namespace sipfleet::actors {
+
+// Progress the campaign publishes for the status line and the report.
+struct campaign_shared {
+  std::atomic<std::uint64_t> started{0};
+  std::atomic<std::uint64_t> finished{0};
+  std::atomic<std::uint64_t> no_idle_phone{0};
+  std::atomic<bool> placing{true};
+  std::atomic<bool> done{false};
+
+  campaign_progress snapshot() const {
+    return {.started = started.load(), .finished = finished.load(),
+            .no_idle_phone = no_idle_phone.load(), .placing = placing.load(), .done = done.load()};
+  }
+};
+
+struct campaign_setup {
+  campaign_options options{};
+  std::vector<std::string> users{};
+  std::size_t shard_size = 1;
+  std::shared_ptr<const std::vector<caf::actor>> shards{};
+  const std::vector<std::atomic<bool>>* registered = nullptr;
+  std::shared_ptr<campaign_shared> progress{};
+};
+
+caf::behavior campaign_actor(caf::event_based_actor* self, campaign_setup setup);
+
+}  // namespace sipfleet::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipfleet::actors::campaign_setup)

@@ -1,0 +1,324 @@
+// UDP transport on Boost.Asio (see transport.hpp).
+#include "actors/transport.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <atomic>
+#include <boost/asio.hpp>
+#include <cerrno>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "sip/builder.hpp"
+
+namespace sipfleet::actors {
+
+namespace net = boost::asio;
+using udp = net::ip::udp;
+using tcp = net::ip::tcp;
+
+std::string route_key_of(std::size_t phone) {
+  static constexpr char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string out;
+  do {
+    out.insert(out.begin(), digits[phone % 36]);
+    phone /= 36;
+  } while (phone != 0);
+  return out;
+}
+
+std::size_t phone_from_branch(std::string_view branch) {
+  constexpr std::string_view cookie = "z9hG4bK";
+  if (!branch.starts_with(cookie)) return std::string_view::npos;
+  branch.remove_prefix(cookie.size());
+  const auto dot = branch.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot > 12) return std::string_view::npos;
+  std::size_t value = 0;
+  for (char c : branch.substr(0, dot)) {
+    std::size_t d;
+    if (c >= '0' && c <= '9') {
+      d = static_cast<std::size_t>(c - '0');
+    } else if (c >= 'a' && c <= 'z') {
+      d = static_cast<std::size_t>(c - 'a' + 10);
+    } else {
+      return std::string_view::npos;
+    }
+    value = value * 36 + d;
+  }
+  return value;
+}
+
+namespace {
+
+// Heterogeneous lookup: find a phone by a string_view user without building a string.
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+constexpr std::size_t k_max_datagram = 65535;
+
+// The Request-URI user of a request line, from raw bytes (for messages that do not parse).
+std::string_view request_user(std::string_view bytes) {
+  const auto eol = bytes.find('\n');
+  const auto line = bytes.substr(0, eol);
+  const auto colon = line.find("sip:");
+  if (colon == std::string_view::npos) return {};
+  auto rest = line.substr(colon + 4);
+  const auto at = rest.find('@');
+  const auto sp = rest.find(' ');
+  if (at == std::string_view::npos || at > sp) return {};
+  return rest.substr(0, at);
+}
+
+class udp_transport final : public transport {
+ public:
+  udp_transport(run_stats& stats, ua::transport_kind kind)
+      : stats_(stats), kind_(kind), work_(net::make_work_guard(io_)) {}
+
+  ~udp_transport() override { stop(); }
+
+  sip::result<bool> bind(const transport_options& o) {
+    for (const auto& ip : o.local_ips) {
+      boost::system::error_code ec;
+      const auto address = net::ip::make_address(ip, ec);
+      if (ec) return sip::error{"--local-ip: '" + ip + "' is not an IP address"};
+      auto socket = std::make_unique<udp::socket>(io_);
+      socket->open(address.is_v4() ? udp::v4() : udp::v6(), ec);
+      if (!ec) socket->set_option(net::socket_base::receive_buffer_size(8 << 20), ec);
+      ec.clear();
+      socket->set_option(net::socket_base::send_buffer_size(8 << 20), ec);
+      ec.clear();
+      socket->bind(udp::endpoint(address, o.port), ec);
+      if (ec)
+        return sip::error{"cannot bind UDP " + ip + ":" + std::to_string(o.port) + ": " + ec.message()};
+      const auto local = socket->local_endpoint();
+      endpoints_.push_back({local.address().to_string(), local.port()});
+      sockets_.push_back(std::move(socket));
+      if (kind_ == ua::transport_kind::tcp) {
+        // One TCP connection per local address, from the advertised port, so that the proxy
+        // finds it again for requests to the phones (their Contact names that ip:port).
+        auto stream = std::make_unique<tcp_link>(io_);
+        stream->local = tcp::endpoint(address, local.port());
+        streams_.push_back(std::move(stream));
+      }
+    }
+    return true;
+  }
+
+  sip::result<bool> connect(const ua::endpoint& proxy) {
+    boost::system::error_code ec;
+    const auto address = net::ip::make_address(proxy.host, ec);
+    if (ec) return sip::error{"--proxy: '" + proxy.host + "' is not an IP address"};
+    for (auto& link : streams_) {
+      link->socket.open(link->local.protocol(), ec);
+      link->socket.set_option(net::socket_base::reuse_address(true), ec);
+      link->socket.bind(link->local, ec);
+      if (ec) return sip::error{"cannot bind TCP " + link->local.address().to_string() + ":" +
+                                std::to_string(link->local.port()) + ": " + ec.message()};
+      link->socket.connect(tcp::endpoint(address, proxy.port), ec);
+      if (ec) return sip::error{"--proxy " + proxy.host + ":" + std::to_string(proxy.port) +
+                                ": cannot connect over TCP: " + ec.message()};
+      link->socket.set_option(tcp::no_delay(true), ec);
+      link->peer = {proxy.host, proxy.port};
+    }
+    return true;
+  }
+
+  std::size_t socket_count() const override { return sockets_.size(); }
+  ua::endpoint local_endpoint(std::size_t socket) const override { return endpoints_.at(socket); }
+
+  void set_routes(std::vector<phone_route> routes) override {
+    routes_ = std::move(routes);
+    by_user_.clear();
+    by_user_.reserve(routes_.size());
+    for (std::size_t i = 0; i < routes_.size(); ++i) by_user_.emplace(routes_[i].user, i);
+  }
+
+  void start(deliver_fn deliver, malformed_fn malformed) override {
+    deliver_ = std::move(deliver);
+    malformed_ = std::move(malformed);
+    buffers_.resize(sockets_.size());
+    senders_.resize(sockets_.size());
+    for (std::size_t i = 0; i < sockets_.size(); ++i) receive(i);
+    for (std::size_t i = 0; i < streams_.size(); ++i) read_stream(i);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  void stop() override {
+    if (stopped_.exchange(true)) return;
+    work_.reset();
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+    for (auto& s : sockets_) {
+      boost::system::error_code ec;
+      s->close(ec);
+    }
+    for (auto& l : streams_) {
+      boost::system::error_code ec;
+      l->socket.close(ec);
+    }
+  }
+
+  void send(std::size_t socket, const ua::endpoint& to, std::string_view bytes) override {
+    if (kind_ == ua::transport_kind::tcp) {
+      // Everything goes over the connection to the proxy (requests, and responses to what the
+      // proxy sent us). Writes from several actor threads are serialised per connection.
+      auto& link = *streams_[socket];
+      std::lock_guard lock(link.write_mutex);
+      const int fd = link.socket.native_handle();
+      std::size_t done = 0;
+      while (done < bytes.size()) {
+        const auto n = ::send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+        if (n <= 0) {
+          if (n < 0 && errno == EINTR) continue;
+          stats_.unroutable.fetch_add(1, std::memory_order_relaxed);
+          return;
+        }
+        done += static_cast<std::size_t>(n);
+      }
+      (void)to;
+      return;
+    }
+    sockaddr_storage addr{};
+    socklen_t len = 0;
+    if (!to_sockaddr(to, addr, len)) {
+      stats_.unroutable.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    const int fd = sockets_[socket]->native_handle();
+    // sendto on one UDP socket from several threads is safe; a full buffer drops the datagram,
+    // which SIP's retransmissions cover.
+    (void)::sendto(fd, bytes.data(), bytes.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&addr), len);
+  }
+
+ private:
+  static bool to_sockaddr(const ua::endpoint& to, sockaddr_storage& addr, socklen_t& len) {
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+    if (::inet_pton(AF_INET, to.host.c_str(), &v4->sin_addr) == 1) {
+      v4->sin_family = AF_INET;
+      v4->sin_port = htons(to.port);
+      len = sizeof(sockaddr_in);
+      return true;
+    }
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    if (::inet_pton(AF_INET6, to.host.c_str(), &v6->sin6_addr) == 1) {
+      v6->sin6_family = AF_INET6;
+      v6->sin6_port = htons(to.port);
+      len = sizeof(sockaddr_in6);
+      return true;
+    }
+    return false;
+  }
+
+  void receive(std::size_t i) {
+    buffers_[i].resize(k_max_datagram);
+    sockets_[i]->async_receive_from(
+        net::buffer(buffers_[i]), senders_[i], [this, i](boost::system::error_code ec, std::size_t n) {
+          if (ec == net::error::operation_aborted || stopped_) return;
+          if (!ec) dispatch(i, std::string_view(buffers_[i].data(), n));
+          receive(i);
+        });
+  }
+
+  struct tcp_link {
+    explicit tcp_link(net::io_context& io) : socket(io) {}
+    tcp::socket socket;
+    tcp::endpoint local;
+    ua::endpoint peer;
+    std::string in;  // bytes received, not yet a whole message
+    std::array<char, 16384> chunk{};
+    std::mutex write_mutex;
+  };
+
+  void read_stream(std::size_t i) {
+    auto& link = *streams_[i];
+    link.socket.async_read_some(net::buffer(link.chunk), [this, i](boost::system::error_code ec, std::size_t n) {
+      if (ec || stopped_) return;  // the proxy closed the connection: phones time out and report it
+      auto& l = *streams_[i];
+      l.in.append(l.chunk.data(), n);
+      // §18.3: Content-Length frames messages on a stream.
+      while (true) {
+        const auto frame = sip::stream_frame_length(l.in);
+        if (!frame) {  // unrecoverable framing: drop what we have
+          stats_.parse_errors.fetch_add(1, std::memory_order_relaxed);
+          l.in.clear();
+          break;
+        }
+        if (*frame == 0) break;
+        dispatch(i, std::string_view(l.in).substr(0, *frame), l.peer, sip::framing::stream);
+        l.in.erase(0, *frame);
+      }
+      read_stream(i);
+    });
+  }
+
+  void dispatch(std::size_t socket, std::string_view bytes) {
+    dispatch(socket, bytes, {senders_[socket].address().to_string(), senders_[socket].port()},
+             sip::framing::datagram);
+  }
+
+  void dispatch(std::size_t socket, std::string_view bytes, const ua::endpoint& from, sip::framing framing) {
+    // Keep-alives (CRLF) and stray bytes too short to be SIP are ignored.
+    if (bytes.size() < 16) return;
+    auto parsed = sip::message::parse(bytes, {.framing = framing});
+    if (!parsed) {
+      stats_.parse_errors.fetch_add(1, std::memory_order_relaxed);
+      const auto user = request_user(bytes);
+      const auto it = user.empty() ? by_user_.end() : by_user_.find(user);
+      if (it != by_user_.end()) malformed_(it->second, std::string(bytes), parsed.err().reason, from);
+      return;
+    }
+    const auto& m = *parsed;
+    std::size_t phone = std::string_view::npos;
+    if (m.is_response()) {
+      phone = phone_from_branch(m.top_via().branch);
+      if (phone >= routes_.size()) phone = std::string_view::npos;
+    } else if (const auto it = by_user_.find(m.request_uri().user); it != by_user_.end()) {
+      phone = it->second;
+    }
+    if (phone == std::string_view::npos) {
+      stats_.unroutable.fetch_add(1, std::memory_order_relaxed);
+      // §8.2.2.1: a request for a user we do not hold gets 404 (never answer an ACK).
+      if (m.is_request() && m.method() != sip::method::ack) {
+        const auto reply = sip::answer(m, 404, "sf404");
+        send(socket, from, reply);
+      }
+      return;
+    }
+    deliver_(phone, std::make_shared<const sip::message>(std::move(parsed).value()), from);
+  }
+
+  run_stats& stats_;
+  ua::transport_kind kind_;
+  net::io_context io_;
+  net::executor_work_guard<net::io_context::executor_type> work_;
+  std::vector<std::unique_ptr<udp::socket>> sockets_;
+  std::vector<std::unique_ptr<tcp_link>> streams_;
+  std::vector<ua::endpoint> endpoints_;
+  std::vector<std::vector<char>> buffers_;
+  std::vector<udp::endpoint> senders_;
+  std::vector<phone_route> routes_;
+  std::unordered_map<std::string, std::size_t, string_hash, std::equal_to<>> by_user_;
+  deliver_fn deliver_;
+  malformed_fn malformed_;
+  std::thread thread_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace
+
+sip::result<std::unique_ptr<transport>> transport::open(const transport_options& options, run_stats& stats) {
+  auto t = std::make_unique<udp_transport>(stats, options.kind);
+  if (auto r = t->bind(options); !r) return r.err();
+  if (options.kind == ua::transport_kind::tcp) {
+    if (auto r = t->connect(options.proxy); !r) return r.err();
+  }
+  return std::unique_ptr<transport>(std::move(t));
+}
+
+}  // namespace sipfleet::actors

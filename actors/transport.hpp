@@ -1,0 +1,71 @@
+// The SIP transport (Boost.Asio, one I/O thread): UDP sockets, or for TCP one connection to the
+// proxy per local address (from the advertised port, framed by Content-Length, RFC 3261 §18.3),
+// turning datagrams and streams into parsed messages routed to phones without a global lock on
+// the hot path:
+//   - a request goes to the phone named by its Request-URI user (the Contact each phone
+//     registers is sip:USER@LOCAL_IP:PORT, so in-dialog requests carry the user too);
+//   - a response goes to the phone whose route key is in the top Via branch
+//     ("z9hG4bK" + route_key + "." + random, see actors/ua/phone.hpp).
+// The routing tables are built before start() and read-only afterwards. A request for a user
+// this process does not hold is answered 404 here, statelessly; a malformed message is handed
+// to the phone it names (which answers 400) or counted and dropped.
+// Sends come from many actor threads at once: they go straight to the socket (sendto is
+// thread-safe), never through the I/O thread.
+// Asio stays in transport.cpp: this header is all the rest of the program sees.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "actors/stats.hpp"
+#include "actors/ua/phone.hpp"
+#include "sip/message.hpp"
+#include "sip/result.hpp"
+
+namespace sipfleet::actors {
+
+struct transport_options {
+  std::vector<std::string> local_ips{"127.0.0.1"};  // one socket per address
+  std::uint16_t port = 0;                             // 0: any free port (the same on each address when possible)
+  ua::transport_kind kind = ua::transport_kind::udp;
+  ua::endpoint proxy{};  // TCP: the connection goes here
+};
+
+// Where a phone's traffic goes: its socket and its route key.
+struct phone_route {
+  std::string user;
+  std::size_t socket = 0;
+};
+
+class transport {
+ public:
+  using deliver_fn = std::function<void(std::size_t phone, std::shared_ptr<const sip::message> message,
+                                        ua::endpoint from)>;
+  using malformed_fn =
+      std::function<void(std::size_t phone, std::string bytes, std::string reason, ua::endpoint from)>;
+
+  // Binds the sockets; an error names the address that could not be bound.
+  static sip::result<std::unique_ptr<transport>> open(const transport_options& options, run_stats& stats);
+  virtual ~transport() = default;
+
+  virtual std::size_t socket_count() const = 0;
+  virtual ua::endpoint local_endpoint(std::size_t socket) const = 0;
+
+  // Phone i is routes[i]; call before start().
+  virtual void set_routes(std::vector<phone_route> routes) = 0;
+  virtual void start(deliver_fn deliver, malformed_fn malformed) = 0;
+  virtual void stop() = 0;
+
+  virtual void send(std::size_t socket, const ua::endpoint& to, std::string_view bytes) = 0;
+};
+
+// Route keys: the phone index in base 36, and back.
+std::string route_key_of(std::size_t phone);
+// The phone index from a branch "z9hG4bK<key>.<random>"; npos when it is not one of ours.
+std::size_t phone_from_branch(std::string_view branch);
+
+}  // namespace sipfleet::actors

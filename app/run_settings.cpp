@@ -1,0 +1,227 @@
+// Settings of `sipfleet run` (see run_settings.hpp).
+#include "app/run_settings.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <cmath>
+
+namespace sipfleet::app {
+namespace {
+
+template <class T>
+bool to_number(const std::string& s, T& out) {
+  const auto* end = s.data() + s.size();
+  auto [p, ec] = std::from_chars(s.data(), end, out);
+  return ec == std::errc{} && p == end;
+}
+
+sip::error bad(const std::string& option, const std::string& value, const std::string& why) {
+  return sip::error{"--" + option + " '" + value + "': " + why};
+}
+
+sip::result<double> positive_rate(const raw_settings& raw, const std::string& name, bool allow_zero) {
+  const auto& v = raw.at(name);
+  double d = 0;
+  if (!to_number(v, d) || !std::isfinite(d) || d < 0 || (!allow_zero && d == 0))
+    return bad(name, v, allow_zero ? "must be a number >= 0" : "must be a number > 0");
+  return d;
+}
+
+sip::result<std::uint64_t> count(const raw_settings& raw, const std::string& name, std::uint64_t max) {
+  const auto& v = raw.at(name);
+  std::uint64_t n = 0;
+  if (!to_number(v, n) || n > max) return bad(name, v, "must be a whole number from 0 to " + std::to_string(max));
+  return n;
+}
+
+sip::result<ua::endpoint> host_port(const std::string& option, const std::string& v) {
+  std::string host = v;
+  std::string port_text;
+  if (!v.empty() && v.front() == '[') {  // [::1]:5060
+    const auto close = v.find(']');
+    if (close == std::string::npos) return bad(option, v, "expected HOST:PORT");
+    host = v.substr(1, close - 1);
+    if (close + 1 < v.size() && v[close + 1] == ':') port_text = v.substr(close + 2);
+  } else if (const auto colon = v.rfind(':'); colon != std::string::npos && v.find(':') == colon) {
+    host = v.substr(0, colon);
+    port_text = v.substr(colon + 1);
+  }
+  std::uint16_t port = 5060;
+  if (!port_text.empty() && (!to_number(port_text, port) || port == 0))
+    return bad(option, v, "the port must be 1-65535");
+  if (host.empty()) return bad(option, v, "expected HOST:PORT");
+  return ua::endpoint{host, port};
+}
+
+}  // namespace
+
+const std::vector<std::pair<std::string, std::string>>& run_option_defaults() {
+  static const std::vector<std::pair<std::string, std::string>> defaults = {
+      {"proxy", "127.0.0.1:5060"}, {"domain", "sipfleet.test"}, {"users", "1000-1999"},
+      {"password", "pw{user}"},    {"transport", "udp"},        {"local-ip", "127.0.0.1"},
+      {"sip-port", "0"},           {"register-rate", "200"},    {"expires", "3600"},
+      {"calls", "0"},              {"call-rate", "10"},         {"hold", "5s"},
+      {"answer-delay", "0s"},      {"max-concurrent", "100"},   {"report", ""},
+      {"max-failed-pct", "0"},     {"duration", "0s"},          {"quiet", "false"},
+      {"seed", "1"},               {"threads", "0"},
+  };
+  return defaults;
+}
+
+sip::result<std::chrono::milliseconds> parse_duration(const std::string& text) {
+  std::size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  double value = 0;
+  if (i == 0 || !to_number(text.substr(0, i), value)) return sip::error{"expected a duration like 5s, 500ms, 2m"};
+  const std::string unit = text.substr(i);
+  double ms = 0;
+  if (unit.empty() || unit == "s") {
+    ms = value * 1000;
+  } else if (unit == "ms") {
+    ms = value;
+  } else if (unit == "m") {
+    ms = value * 60000;
+  } else if (unit == "h") {
+    ms = value * 3600000;
+  } else {
+    return sip::error{"unknown unit '" + unit + "' (use ms, s, m or h)"};
+  }
+  if (ms > 1e12) return sip::error{"too long"};
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(ms)));
+}
+
+sip::result<std::vector<std::string>> parse_user_range(const std::string& text) {
+  std::vector<std::string> users;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const auto comma = text.find(',', pos);
+    const auto part = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    const auto dash = part.find('-');
+    const auto first_text = part.substr(0, dash);
+    const auto last_text = dash == std::string::npos ? first_text : part.substr(dash + 1);
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+    if (!to_number(first_text, first) || !to_number(last_text, last) || last < first)
+      return sip::error{"expected ranges of user numbers like 1000-1999"};
+    if (last - first >= 10'000'000 || users.size() + (last - first) >= 10'000'000)
+      return sip::error{"more than 10,000,000 phones"};
+    // Keep the width of the first number (0100-0199 stays zero-padded).
+    const std::size_t width = first_text.size();
+    for (std::uint64_t u = first; u <= last; ++u) {
+      std::string s = std::to_string(u);
+      if (s.size() < width) s.insert(0, width - s.size(), '0');
+      users.push_back(std::move(s));
+    }
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return users;
+}
+
+sip::result<raw_settings> read_yaml_settings(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return sip::error{"--config '" + path + "': cannot read the file"};
+  } catch (const YAML::Exception& e) {
+    return sip::error{"--config '" + path + "': not valid YAML: " + e.msg + " (line " +
+                      std::to_string(e.mark.line + 1) + ")"};
+  }
+  raw_settings out;
+  if (root.IsNull()) return out;
+  if (!root.IsMap()) return sip::error{"--config '" + path + "': expected a mapping of option: value"};
+  for (const auto& kv : root) {
+    const auto key = kv.first.as<std::string>();
+    bool known = false;
+    for (const auto& [name, def] : run_option_defaults()) known = known || name == key;
+    if (!known) return sip::error{"--config '" + path + "': unknown option '" + key + "'"};
+    if (!kv.second.IsScalar()) return sip::error{"--config '" + path + "': '" + key + "' must be a single value"};
+    out[key] = kv.second.as<std::string>();
+  }
+  return out;
+}
+
+sip::result<run_plan> make_run_plan(const raw_settings& given) {
+  raw_settings raw;
+  for (const auto& [name, def] : run_option_defaults()) raw[name] = def;
+  for (const auto& [name, value] : given) raw[name] = value;
+
+  run_plan plan;
+  auto& f = plan.fleet;
+  auto proxy = host_port("proxy", raw["proxy"]);
+  if (!proxy) return proxy.err();
+  f.prototype.proxy = *proxy;
+  plan.proxy_text = raw["proxy"];
+  f.prototype.domain = raw["domain"];
+  if (f.prototype.domain.empty()) return bad("domain", "", "must not be empty");
+
+  auto users = parse_user_range(raw["users"]);
+  if (!users) return bad("users", raw["users"], users.err().reason);
+  f.users = std::move(users).value();
+  f.password_template = raw["password"];
+
+  if (raw["transport"] == "udp") {
+    f.transport.kind = ua::transport_kind::udp;
+  } else if (raw["transport"] == "tcp") {
+    f.transport.kind = ua::transport_kind::tcp;
+  } else {
+    return bad("transport", raw["transport"], "must be udp or tcp");
+  }
+  f.transport.local_ips.clear();
+  for (std::size_t pos = 0;;) {
+    const auto comma = raw["local-ip"].find(',', pos);
+    f.transport.local_ips.push_back(raw["local-ip"].substr(pos, comma == std::string::npos ? comma : comma - pos));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  auto port = count(raw, "sip-port", 65535);
+  if (!port) return port.err();
+  f.transport.port = static_cast<std::uint16_t>(*port);
+
+  auto reg_rate = positive_rate(raw, "register-rate", true);
+  if (!reg_rate) return reg_rate.err();
+  f.register_rate = *reg_rate;
+  auto expires = count(raw, "expires", 0xffffffffULL);
+  if (!expires) return expires.err();
+  if (*expires == 0) return bad("expires", raw["expires"], "must be > 0 (phones must register)");
+  f.prototype.expires = static_cast<std::uint32_t>(*expires);
+
+  auto calls = count(raw, "calls", 1'000'000'000'000ULL);
+  if (!calls) return calls.err();
+  plan.campaign.total = *calls;
+  auto call_rate = positive_rate(raw, "call-rate", false);
+  if (!call_rate) return call_rate.err();
+  plan.campaign.rate = *call_rate;
+  for (const char* name : {"hold", "answer-delay", "duration"}) {
+    auto d = parse_duration(raw[name]);
+    if (!d) return bad(name, raw[name], d.err().reason);
+    if (std::string(name) == "hold") plan.campaign.hold = *d;
+    if (std::string(name) == "answer-delay") f.prototype.behaviour.answer_delay = *d;
+    if (std::string(name) == "duration") plan.campaign.duration = *d;
+  }
+  auto max_conc = count(raw, "max-concurrent", 10'000'000);
+  if (!max_conc) return max_conc.err();
+  if (*max_conc == 0) return bad("max-concurrent", raw["max-concurrent"], "must be > 0");
+  plan.campaign.max_concurrent = static_cast<std::size_t>(*max_conc);
+
+  plan.report_file = raw["report"];
+  double pct = 0;
+  if (!to_number(raw["max-failed-pct"], pct) || pct < 0 || pct > 100)
+    return bad("max-failed-pct", raw["max-failed-pct"], "must be a number from 0 to 100");
+  plan.max_failed_pct = pct;
+  const auto& quiet = raw["quiet"];
+  if (quiet != "true" && quiet != "false") return bad("quiet", quiet, "must be true or false");
+  plan.quiet = quiet == "true";
+  auto seed = count(raw, "seed", ~0ULL);
+  if (!seed) return seed.err();
+  f.seed = *seed;
+  plan.campaign.seed = *seed ^ 0x5bd1e995ULL;
+  auto threads = count(raw, "threads", 256);
+  if (!threads) return threads.err();
+  f.threads = static_cast<std::size_t>(*threads);
+  return plan;
+}
+
+}  // namespace sipfleet::app

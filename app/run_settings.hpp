@@ -1,0 +1,43 @@
+// The settings of `sipfleet run`: what the flags and the YAML file (--config) say, as text,
+// and the checked, typed form the run uses. Every error names the option to fix.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "actors/fleet.hpp"
+#include "sip/result.hpp"
+
+namespace sipfleet::app {
+
+// Option values as given (flags win over the file). Keys are the long option names.
+using raw_settings = std::map<std::string, std::string>;
+
+// The option names `run` knows, with their defaults ("" = no default).
+const std::vector<std::pair<std::string, std::string>>& run_option_defaults();
+
+struct run_plan {
+  actors::fleet_options fleet{};
+  actors::campaign_options campaign{};
+  std::string report_file{};
+  double max_failed_pct = 0;
+  bool quiet = false;
+  std::string proxy_text{};
+};
+
+// Reads a YAML mapping of option names to scalars. Unknown keys and non-scalar values are
+// errors naming the key.
+sip::result<raw_settings> read_yaml_settings(const std::string& path);
+
+// Checks and converts; the error says which option is wrong and why.
+sip::result<run_plan> make_run_plan(const raw_settings& raw);
+
+// "5s", "500ms", "2m", "1h", or a plain number of seconds.
+sip::result<std::chrono::milliseconds> parse_duration(const std::string& text);
+// "1000-1999" or "1000" (a single user), also "1000-1999,3000-3099".
+sip::result<std::vector<std::string>> parse_user_range(const std::string& text);
+
+}  // namespace sipfleet::app
