@@ -51,7 +51,7 @@ caf::behavior campaign_actor(caf::event_based_actor* self, campaign_setup setup)
     st->placing = false;
     progress.placing.store(false);
   };
-  if (st->setup.options.total == 0 || st->busy.size() < 2) {
+  if (st->setup.options.total == 0 || (st->busy.size() < 2 && st->setup.options.callees.empty())) {
     stop_placing();
     finish_if_done();
   }
@@ -68,23 +68,29 @@ caf::behavior campaign_actor(caf::event_based_actor* self, campaign_setup setup)
               o.total, static_cast<std::uint64_t>(o.rate * seconds) + 1);
           while (st->started < due && st->active < o.max_concurrent) {
             const std::size_t caller = pick(*st, std::string::npos);
-            const std::size_t callee = caller == std::string::npos ? caller : pick(*st, caller);
+            const bool external = !o.callees.empty();
+            const std::size_t callee = caller == std::string::npos ? caller
+                                       : external ? std::uniform_int_distribution<std::size_t>(0, o.callees.size() - 1)(st->rng)
+                                                  : pick(*st, caller);
             if (callee == std::string::npos) {
               progress.no_idle_phone.fetch_add(1, std::memory_order_relaxed);
               break;
             }
-            st->busy[caller] = st->busy[callee] = true;
+            const std::string target = external ? o.callees[callee] : st->setup.users[callee];
+            st->busy[caller] = true;
+            if (!external) st->busy[callee] = true;
             ++st->started;
             ++st->active;
             progress.started.store(st->started);
             const auto shard = (*st->setup.shards)[caller / st->setup.shard_size];
-            auto done = [st, &progress, caller, callee, finish_if_done] {
-              st->busy[caller] = st->busy[callee] = false;
+            auto done = [st, &progress, caller, callee, external, finish_if_done] {
+              st->busy[caller] = false;
+              if (!external) st->busy[callee] = false;
               --st->active;
               progress.finished.fetch_add(1);
               finish_if_done();
             };
-            self->request(shard, caf::infinite, call_atom::value, caller, st->setup.users[callee],
+            self->request(shard, caf::infinite, call_atom::value, caller, target,
                           static_cast<std::int64_t>(o.hold.count()))
                 .then([done](call_outcome&) { done(); }, [done](caf::error&) { done(); });
           }

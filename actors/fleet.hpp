@@ -34,6 +34,9 @@ struct campaign_options {
   std::chrono::milliseconds hold{0};     // how long an answered call stays up
   std::chrono::milliseconds duration{0}; // stop placing calls after this; 0: no limit
   std::uint64_t seed = 1;
+  // Users to call; empty: the fleet's own phones. Others (e.g. a SIPp UAS or a PBX) are called
+  // through the proxy like any user, and are not tracked as busy.
+  std::vector<std::string> callees{};
 };
 
 enum class call_action : std::uint8_t { answer, hangup, hold, resume };

@@ -43,7 +43,9 @@ const std::map<std::string, std::string>& option_help() {
       {"max-concurrent", "At most this many calls in progress"},
       {"report", "Write the JSON report to this file"},
       {"max-failed-pct", "Exit 1 when more than this percentage of calls fail"},
-      {"duration", "Stop placing calls after this time (0: when --calls are placed)"},
+      {"duration", "Stop placing calls after this time (0: when --calls are placed); with --calls 0, keep\n"
+                   "the phones registered this long (they answer calls from elsewhere)"},
+      {"callees", "Users to call instead of the fleet's own phones, e.g. a SIPp UAS or an IVR (ranges)"},
       {"seed", "Seed for the random choices (callers, callees, identifiers)"},
       {"threads", "Actor scheduler threads (0: one per core)"},
   };
@@ -126,25 +128,44 @@ int run(run_cli& cli) {
   while (!g_interrupted && clock::now() < reg_deadline &&
          stats.phones_registered.load() + stats.phones_failed.load() < stats.phones_total.load())
     tick();
+  phase_times phases;
+  double cpu_mark = process_cpu_seconds();
+  double wall_mark = 0;
+  auto end_phase = [&](double& wall, double& cpu) {
+    const double now_wall = elapsed();
+    const double now_cpu = process_cpu_seconds();
+    wall = now_wall - wall_mark;
+    cpu = now_cpu - cpu_mark;
+    wall_mark = now_wall;
+    cpu_mark = now_cpu;
+  };
+  end_phase(phases.registration_s, phases.cpu_registration_s);
   if (stats.phones_registered.load() == 0 && !g_interrupted)
     std::fprintf(stderr, "sipfleet run: no phone registered: is the registrar at %s reachable, and are the users "
                  "and password right?\n", plan->proxy_text.c_str());
 
-  // 2. Calls.
-  if (plan->campaign.total > 0 && !g_interrupted && stats.phones_registered.load() >= 2) {
+  // 2. Calls, or with --calls 0 and a --duration: stay registered (answering calls) that long.
+  const bool enough = stats.phones_registered.load() >= (plan->campaign.callees.empty() ? 2 : 1);
+  if (plan->campaign.total > 0 && !g_interrupted && enough) {
     f.start_campaign(plan->campaign);
     while (!g_interrupted && !f.progress().done) tick();
+  } else if (plan->campaign.total == 0 && plan->campaign.duration.count() > 0) {
+    const auto until = clock::now() + plan->campaign.duration;
+    while (!g_interrupted && clock::now() < until) tick();
   }
   const auto registered = stats.phones_registered.load();
+  end_phase(phases.calls_s, phases.cpu_calls_s);
 
   // 3. Hang up what is left, unregister every phone.
   if (g_interrupted && !quiet) std::fprintf(stderr, "sipfleet run: interrupted: hanging up and unregistering\n");
   f.stop_campaign();
   const bool clean = f.shutdown(std::chrono::seconds(15));
   if (!clean) std::fprintf(stderr, "sipfleet run: some phones did not unregister in time\n");
+  end_phase(phases.shutdown_s, phases.cpu_shutdown_s);
+  phases.max_rss_kb = process_max_rss_kb();
 
   const report_inputs in{.stats = &stats, .phones_registered = registered, .duration_s = elapsed(),
-                         .interrupted = g_interrupted.load()};
+                         .interrupted = g_interrupted.load(), .phases = phases};
   print_summary(stdout, in);
   if (!plan->report_file.empty()) {
     std::ofstream out(plan->report_file);

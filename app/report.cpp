@@ -1,6 +1,8 @@
 // The run report (see report.hpp).
 #include "app/report.hpp"
 
+#include <sys/resource.h>
+
 #include <boost/json.hpp>
 
 namespace sipfleet::app {
@@ -13,6 +15,19 @@ boost::json::object by_code(const std::map<int, std::uint64_t>& codes) {
 }
 
 }  // namespace
+
+double process_cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  const auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
+long process_max_rss_kb() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
 
 std::string report_json(const report_inputs& in) {
   const auto& s = *in.stats;
@@ -32,6 +47,12 @@ std::string report_json(const report_inputs& in) {
                 {"parse_errors", s.parse_errors.load()},
                 {"unroutable", s.unroutable.load()}};
   doc["phone_restarts"] = s.phone_restarts.load();
+  const auto& p = in.phases;
+  doc["phases"] = {{"registration_s", p.registration_s}, {"calls_s", p.calls_s}, {"shutdown_s", p.shutdown_s}};
+  doc["process"] = {{"cpu_registration_s", p.cpu_registration_s},
+                    {"cpu_calls_s", p.cpu_calls_s},
+                    {"cpu_shutdown_s", p.cpu_shutdown_s},
+                    {"max_rss_kb", p.max_rss_kb}};
   doc["duration_s"] = in.duration_s;
   doc["interrupted"] = in.interrupted;
   return boost::json::serialize(doc) + "\n";
@@ -59,7 +80,11 @@ void print_summary(std::FILE* out, const report_inputs& in) {
   std::fprintf(out, "  %-16s %llu retransmissions, %llu malformed messages\n", "sip",
                static_cast<unsigned long long>(s.retransmissions.load()),
                static_cast<unsigned long long>(s.parse_errors.load()));
-  std::fprintf(out, "  %-16s %.1f s\n", "duration", in.duration_s);
+  std::fprintf(out, "  %-16s %.1f s (registration %.1f s, calls %.1f s, shutdown %.1f s)\n", "duration",
+               in.duration_s, in.phases.registration_s, in.phases.calls_s, in.phases.shutdown_s);
+  std::fprintf(out, "  %-16s %.2f s CPU (registration %.2f, calls %.2f), peak RSS %.1f MiB\n", "process",
+               in.phases.cpu_registration_s + in.phases.cpu_calls_s + in.phases.cpu_shutdown_s,
+               in.phases.cpu_registration_s, in.phases.cpu_calls_s, static_cast<double>(in.phases.max_rss_kb) / 1024.0);
 }
 
 }  // namespace sipfleet::app

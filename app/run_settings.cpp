@@ -64,7 +64,7 @@ const std::vector<std::pair<std::string, std::string>>& run_option_defaults() {
       {"calls", "0"},              {"call-rate", "10"},         {"hold", "5s"},
       {"answer-delay", "0s"},      {"max-concurrent", "100"},   {"report", ""},
       {"max-failed-pct", "0"},     {"duration", "0s"},          {"quiet", "false"},
-      {"seed", "1"},               {"threads", "0"},
+      {"seed", "1"},               {"threads", "0"},            {"callees", ""},
   };
   return defaults;
 }
@@ -206,6 +206,11 @@ sip::result<run_plan> make_run_plan(const raw_settings& given) {
   if (*max_conc == 0) return bad("max-concurrent", raw["max-concurrent"], "must be > 0");
   plan.campaign.max_concurrent = static_cast<std::size_t>(*max_conc);
 
+  if (!raw["callees"].empty()) {
+    auto callees = parse_user_range(raw["callees"]);
+    if (!callees) return bad("callees", raw["callees"], callees.err().reason);
+    plan.campaign.callees = std::move(callees).value();
+  }
   plan.report_file = raw["report"];
   double pct = 0;
   if (!to_number(raw["max-failed-pct"], pct) || pct < 0 || pct > 100)

@@ -70,6 +70,14 @@ ARGS=(-f "$CFG" -L "$MODULES" -Y "$DIR/run" -w "$DIR"
       -A "TCP_CHILDREN=$TCP_CHILDREN")
 for d in "${DEFINES[@]}"; do ARGS+=(-A "$d"); done
 
+# 0. the port must be free (another instance on it would answer our readiness probe)
+port_users() { ss -Hlnup "sport = :$PORT" 2>/dev/null; ss -Hlntp "sport = :$PORT" 2>/dev/null; }
+if [[ -n "$(port_users)" ]]; then
+  echo "start.sh: port $PORT is already in use on UDP or TCP:" >&2
+  port_users >&2
+  exit 1
+fi
+
 # 1. syntax check of the configuration
 if ! "$KAMAILIO" -c "${ARGS[@]}" >"$DIR/check.log" 2>&1; then
   echo "start.sh: configuration check failed ($CFG):" >&2
@@ -121,14 +129,22 @@ while :; do
   if ! kill -0 "$LAUNCHER" 2>/dev/null; then
     fail "kamailio exited during startup (port $PORT busy?)"
   fi
-  if probe 2>/dev/null; then break; fi
+  if probe 2>/dev/null; then
+    # the answer must come from our process (it holds the socket), not from a
+    # process that took the port in the meantime
+    owners="$(port_users)"   # (not piped into grep -q: pipefail + SIGPIPE)
+    if [[ "$owners" == *"pid=$LAUNCHER,"* ]]; then break; fi
+    kill -0 "$LAUNCHER" 2>/dev/null || fail "kamailio exited during startup (port $PORT busy?)"
+  fi
   (( $(date +%s) < deadline )) || fail "kamailio did not answer OPTIONS on $ADDR:$PORT within ${WAIT}s"
   sleep 0.2
 done
 
 # the -P pid file is written by kamailio itself; make sure it is there
-[[ -s "$PIDFILE" ]] || echo "$LAUNCHER" >"$PIDFILE"
-PGID="$(ps -o pgid= -p "$(cat "$PIDFILE")" | tr -dc '0-9')"
+# kamailio writes the -P pid file itself; the launcher pid is the same process (setsid
+# execs it, -DD keeps it in front)
+echo "$LAUNCHER" >"$PIDFILE"
+PGID="$(ps -o pgid= -p "$LAUNCHER" 2>/dev/null | tr -dc '0-9' || true)"
 echo "${PGID:-$LAUNCHER}" >"$PGIDFILE"
 echo "$PORT" >"$DIR/port"
 echo "$DIR"
