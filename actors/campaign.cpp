@@ -15,7 +15,7 @@ constexpr int k_pick_attempts = 64;
 struct campaign_state {
   campaign_setup setup;
   std::mt19937_64 rng;
-  std::vector<bool> busy;
+  std::vector<std::uint8_t> busy;  // 1 = in a call started by this campaign
   std::chrono::steady_clock::time_point t0;
   std::uint64_t started = 0;
   std::uint64_t active = 0;
@@ -40,7 +40,7 @@ caf::behavior campaign_actor(caf::event_based_actor* self, campaign_setup setup)
   auto st = std::make_shared<campaign_state>();
   st->setup = std::move(setup);
   st->rng.seed(st->setup.options.seed);
-  st->busy.assign(st->setup.users.size(), false);
+  st->busy.assign(st->setup.users.size(), 0);
   st->t0 = std::chrono::steady_clock::now();
   auto& progress = *st->setup.progress;
 
@@ -77,15 +77,15 @@ caf::behavior campaign_actor(caf::event_based_actor* self, campaign_setup setup)
               break;
             }
             const std::string target = external ? o.callees[callee] : st->setup.users[callee];
-            st->busy[caller] = true;
-            if (!external) st->busy[callee] = true;
+            st->busy[caller] = 1;
+            if (!external) st->busy[callee] = 1;
             ++st->started;
             ++st->active;
             progress.started.store(st->started);
             const auto shard = (*st->setup.shards)[caller / st->setup.shard_size];
             auto done = [st, &progress, caller, callee, external, finish_if_done] {
-              st->busy[caller] = false;
-              if (!external) st->busy[callee] = false;
+              st->busy[caller] = 0;
+              if (!external) st->busy[callee] = 0;
               --st->active;
               progress.finished.fetch_add(1);
               finish_if_done();

@@ -15,15 +15,15 @@ cmake --build "$build" -j "${JOBS:-2}" --target sipfleet
 
 port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 dir=$(bash deploy/kamailio/start.sh --port "$port")
-trap 'bash deploy/kamailio/stop.sh "$dir" >/dev/null 2>&1 || true' EXIT
+trap 'bash deploy/kamailio/stop.sh "$dir" --clean >/dev/null 2>&1 || true' EXIT
 echo "demo: Kamailio on 127.0.0.1:$port (runtime files in $dir)" >&2
 
-report="$dir/sipfleet-report.json"
+report="$build/sipfleet-report.json"
 set +e
 "$build/app/sipfleet" run --proxy "127.0.0.1:$port" --domain sipfleet.test --users 1000-1999 \
   --password 'pw{user}' --register-rate 500 --calls 300 --call-rate 30 --hold 2s \
   --max-concurrent 100 --report "$report" "$@"
 status=$?
 set -e
-echo "demo: JSON report: $(cat "$report" 2>/dev/null)" >&2
+echo "demo: JSON report in $report" >&2
 exit $status

@@ -63,7 +63,7 @@ class kamailio {
   }
   ~kamailio() {
     int status = 0;
-    run_command(std::string("bash ") + SIPFLEET_SOURCE_DIR + "/deploy/kamailio/stop.sh " + dir_ + " 2>&1", status);
+    run_command(std::string("bash ") + SIPFLEET_SOURCE_DIR + "/deploy/kamailio/stop.sh " + dir_ + " --clean 2>&1", status);
   }
   kamailio(const kamailio&) = delete;
   kamailio& operator=(const kamailio&) = delete;
