@@ -79,8 +79,12 @@ caf::behavior shard_actor(caf::event_based_actor* self, shard_setup setup) {
     const std::size_t k = it->second;
     st->by_addr.erase(it);
     if (!em.reason || st->stopping) return;
-    // A phone that failed is restarted with the same settings and registers again.
-    st->setup.phones[k].shared->stats.phone_restarts.fetch_add(1, std::memory_order_relaxed);
+    // A phone that failed is restarted with the same settings and registers again. Its
+    // registration died with it: take it out of the gauge (the new phone adds itself back).
+    auto& shared = *st->setup.phones[k].shared;
+    const std::size_t index = st->setup.first + k;
+    if (shared.registered[index].exchange(false)) shared.stats.phones_registered.fetch_sub(1);
+    shared.stats.phone_restarts.fetch_add(1, std::memory_order_relaxed);
     st->setup.phones[k].seed += 0x9e3779b97f4a7c15ULL;
     auto p = spawn_phone(k);
     self->send(p, start_atom::value);
@@ -118,6 +122,11 @@ caf::behavior shard_actor(caf::event_based_actor* self, shard_setup setup) {
       [self, st](action_atom, std::size_t index, std::uint8_t action, const std::string& call_id) {
         const std::size_t k = index - st->setup.first;
         return self->delegate(st->phones.at(k), action_atom::value, action, call_id);
+      },
+      [self, st](crash_atom, std::size_t index) {
+        const std::size_t k = index - st->setup.first;
+        self->send(st->phones.at(k), crash_atom::value);
+        return true;
       },
       [self, st](calls_atom, std::size_t index) {
         const std::size_t k = index - st->setup.first;
@@ -335,6 +344,16 @@ class fleet_impl final : public fleet {
     self->request(shard_of(*index), std::chrono::seconds(10), calls_atom::value, *index)
         .receive([&](call_list& l) { out = std::move(l.calls); },
                  [&](caf::error& e) { out = sip::error{system_.render(e)}; });
+    return out;
+  }
+
+  sip::result<bool> crash_phone(const std::string& user) override {
+    const auto index = index_of(user);
+    if (!index) return index.err();
+    caf::scoped_actor self{system_};
+    sip::result<bool> out = sip::error{"timeout"};
+    self->request(shard_of(*index), std::chrono::seconds(10), crash_atom::value, *index)
+        .receive([&](bool) { out = true; }, [&](caf::error& e) { out = sip::error{system_.render(e)}; });
     return out;
   }
 

@@ -83,6 +83,10 @@ class fleet {
   // The calls of phone `user` in progress.
   virtual sip::result<std::vector<ua::call_record>> current_calls(const std::string& user) = 0;
 
+  // Fault injection (tests, chaos runs): phone `user`'s actor fails as if its code had thrown.
+  // Its shard restarts it and it registers again; the other phones are not touched.
+  virtual sip::result<bool> crash_phone(const std::string& user) = 0;
+
   // Every call that ended so far (both sides), in the order they ended.
   virtual std::vector<ua::call_record> call_records() const = 0;
 };

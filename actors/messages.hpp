@@ -24,6 +24,7 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;      // campaign pacing
 using dial_atom = caf::atom_constant<caf::atom("dial")>;      // place a call, reply at once
 using action_atom = caf::atom_constant<caf::atom("action")>;  // act on a call in progress
 using calls_atom = caf::atom_constant<caf::atom("calls")>;    // the calls in progress
+using crash_atom = caf::atom_constant<caf::atom("crash")>;    // fault injection: a phone fails
 
 // A SIP message from the network, shared (not copied) on its way to the phone.
 struct inbound {

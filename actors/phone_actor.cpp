@@ -182,6 +182,8 @@ caf::behavior phone_actor(caf::event_based_actor* self, phone_setup setup) {
         return std::move(id).value();
       },
       [state](calls_atom) { return call_list{state->phone->current_calls()}; },
+      // Fault injection: fail the way a bug would (the shard restarts the phone).
+      [self](crash_atom) { self->quit(caf::exit_reason::unhandled_exception); },
       [state, settle](action_atom, std::uint8_t action, const std::string& call_id) -> caf::result<bool> {
         sip::result<bool> r = sip::error{"unknown action"};
         switch (static_cast<call_action>(action)) {

@@ -181,3 +181,21 @@ TEST_CASE("hold and resume re-INVITEs succeed through Kamailio") {
   REQUIRE(wait_until([&] { return f->call_records().size() == 2; }, 10s));
   for (const auto& r : f->call_records()) CHECK(r.end_code == 200);
 }
+
+TEST_CASE("a phone that fails is restarted and registers again, its neighbours untouched") {
+  test::kamailio k;
+  actors::run_stats stats;
+  auto f = registered_fleet(phones(k, 5400, 10), stats);
+  REQUIRE(stats.registrations_succeeded.load() == 10);
+  REQUIRE(f->crash_phone("5403").ok());
+  REQUIRE(wait_until([&] { return stats.phone_restarts.load() == 1; }, 10s));
+  REQUIRE(wait_until([&] { return stats.registrations_succeeded.load() == 11; }, 10s));
+  CHECK(stats.phones_registered.load() == 10);
+  // The neighbours did not register again, and the restarted phone takes calls.
+  std::this_thread::sleep_for(300ms);
+  CHECK(stats.registrations_succeeded.load() == 11);
+  const auto r = f->call_and_wait("5400", "5403", 100ms, 10s);
+  REQUIRE(r.ok());
+  CHECK(r->end_code == 200);
+  CHECK(r->answered.has_value());
+}
