@@ -16,7 +16,7 @@ struct campaign_state {
   campaign_setup setup;
   std::mt19937_64 rng;
   std::vector<std::uint8_t> busy;  // 1 = in a call started by this campaign
-  std::chrono::steady_clock::time_point t0;
+  caf::actor_clock::time_point t0;
   std::uint64_t started = 0;
   std::uint64_t active = 0;
   bool placing = true;
@@ -41,7 +41,8 @@ caf::behavior campaign_actor(caf::event_based_actor* self, campaign_setup setup)
   st->setup = std::move(setup);
   st->rng.seed(st->setup.options.seed);
   st->busy.assign(st->setup.users.size(), 0);
-  st->t0 = std::chrono::steady_clock::now();
+  // The actor clock, not steady_clock: under CAF's test coordinator pacing is deterministic.
+  st->t0 = self->clock().now();
   auto& progress = *st->setup.progress;
 
   auto finish_if_done = [st, &progress] {
@@ -60,7 +61,7 @@ caf::behavior campaign_actor(caf::event_based_actor* self, campaign_setup setup)
   return {
       [self, st, &progress, finish_if_done, stop_placing](tick_atom) {
         const auto& o = st->setup.options;
-        const auto elapsed = std::chrono::steady_clock::now() - st->t0;
+        const auto elapsed = self->clock().now() - st->t0;
         if (o.duration.count() > 0 && elapsed >= o.duration) stop_placing();
         if (st->placing) {
           const double seconds = std::chrono::duration<double>(elapsed).count();
