@@ -2,6 +2,7 @@
 // due by now (rate x elapsed), so the long-run rate is exact whatever the tick jitter.
 #include "actors/campaign.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include "actors/messages.hpp"
@@ -91,8 +92,10 @@ caf::behavior campaign_actor(caf::event_based_actor* self, campaign_setup setup)
               progress.finished.fetch_add(1);
               finish_if_done();
             };
-            self->request(shard, caf::infinite, call_atom::value, caller, target,
-                          static_cast<std::int64_t>(o.hold.count()))
+            // A campaign call always ends: hold 0 means hang up as soon as it is answered (the
+            // phone's own hold 0 means "until told", which only the API uses).
+            const auto hold = std::max<std::int64_t>(1, o.hold.count());
+            self->request(shard, caf::infinite, call_atom::value, caller, target, hold)
                 .then([done](call_outcome&) { done(); }, [done](caf::error&) { done(); });
           }
           if (st->started >= o.total) stop_placing();

@@ -37,6 +37,13 @@ expect "report: duration_s > 0" "$(json "$report" 'r["duration_s"] > 0')" True
 check "a status line a second on stderr" grep -qE "phones [0-9]+/100 registered" "$LIB_TMP/run.err"
 check "the summary table on stdout" grep -q "50 attempted, 50 answered, 0 failed" "$LIB_TMP/run.out"
 
+# 1b. --hold 0: calls are hung up as soon as they are answered (and the run ends).
+report="$LIB_TMP/hold0.json"
+timeout 60 "$bin" run --proxy "127.0.0.1:$KPORT" --users 6500-6519 --calls 20 --call-rate 20 --hold 0 --quiet \
+  --report "$report" >/dev/null 2>&1
+expect "--hold 0: the run ends and exits 0" "$?" 0
+expect "--hold 0: every call answered" "$(json "$report" 'r["calls"]["answered"]')" 20
+
 # 2. --quiet: no status line.
 "$bin" run --proxy "127.0.0.1:$KPORT" --users 6100-6109 --quiet >/dev/null 2>"$LIB_TMP/quiet.err"
 expect "--quiet exits 0" "$?" 0
