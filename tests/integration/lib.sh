@@ -145,33 +145,40 @@ users_csv() { "$SIPP_SCEN/users.csv.sh" "$@"; }
 # -timeout_error unless SIPP_TIMEOUT is set), local 127.0.0.1 with fresh ports (-p, -mp)
 # unless given. Traces go to $LIB_TMP/sipp-NAME/. Returns SIPp's exit code
 # (0 all calls successful, 1 some failed, 97/99/255 errors or timeout).
+# _sipp_prepare NAME [sipp args...]: the work dir and the -p/-mp ports not given; sets
+# _SIPP_WD and _SIPP_EXTRA for sipp_run and sipp_bg.
+_sipp_prepare() {
+  local name="$1"; shift
+  _SIPP_WD="$LIB_TMP/sipp-$name"
+  mkdir -p "$_SIPP_WD"
+  _SIPP_EXTRA=()
+  local p
+  if [[ " $* " != *" -p "* ]]; then alloc_port p || return 1; _SIPP_EXTRA+=(-p "$p"); fi
+  if [[ " $* " != *" -mp "* ]]; then alloc_port p || return 1; _SIPP_EXTRA+=(-mp "$p"); fi
+}
+
+# _sipp_exec [sipp args...]: runs SIPp in $_SIPP_WD, bounded, with the traces the helpers read.
+_sipp_exec() {
+  cd "$_SIPP_WD" && exec sipp "$@" -i "$LOCAL_IP" "${_SIPP_EXTRA[@]}" \
+      -timeout "${SIPP_TIMEOUT:-20s}" -timeout_error -nostdin \
+      -trace_screen -trace_err -trace_msg >"$_SIPP_WD/stdout" 2>"$_SIPP_WD/stderr"
+}
+
 sipp_run() {
   local name="$1"; shift
-  local wd="$LIB_TMP/sipp-$name"
-  mkdir -p "$wd"
-  local extra=() p
-  if [[ " $* " != *" -p "* ]]; then alloc_port p || return 1; extra+=(-p "$p"); fi
-  if [[ " $* " != *" -mp "* ]]; then alloc_port p || return 1; extra+=(-mp "$p"); fi
-  ( cd "$wd" && exec sipp "$@" -i "$LOCAL_IP" "${extra[@]}" \
-        -timeout "${SIPP_TIMEOUT:-20s}" -timeout_error -nostdin \
-        -trace_screen -trace_err -trace_msg >"$wd/stdout" 2>"$wd/stderr" )
+  _sipp_prepare "$name" "$@" || return 1
+  ( _sipp_exec "$@" )
   local rc=$?
   # 1 = some calls failed (the caller judges); >1 = SIPp error or global timeout
-  (( rc <= 1 )) || log "sipp $name exited $rc (traces: $wd)"
+  (( rc <= 1 )) || log "sipp $name exited $rc (traces: $_SIPP_WD)"
   return $rc
 }
 
 # sipp_bg NAME [sipp args...]: like sipp_run but in the background; sets SIPP_BG_PID
 sipp_bg() {
   local name="$1"; shift
-  local wd="$LIB_TMP/sipp-$name"
-  mkdir -p "$wd"
-  local extra=() p
-  if [[ " $* " != *" -p "* ]]; then alloc_port p || return 1; extra+=(-p "$p"); fi
-  if [[ " $* " != *" -mp "* ]]; then alloc_port p || return 1; extra+=(-mp "$p"); fi
-  ( cd "$wd" && exec sipp "$@" -i "$LOCAL_IP" "${extra[@]}" \
-        -timeout "${SIPP_TIMEOUT:-20s}" -timeout_error -nostdin \
-        -trace_screen -trace_err -trace_msg >"$wd/stdout" 2>"$wd/stderr" ) &
+  _sipp_prepare "$name" "$@" || return 1
+  ( _sipp_exec "$@" ) &
   SIPP_BG_PID=$!
   lib_track_pid "$SIPP_BG_PID"
 }
