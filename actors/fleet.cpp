@@ -286,14 +286,12 @@ class fleet_impl final : public fleet {
     stop_campaign();
     caf::scoped_actor self{system_};
     const auto shards = shards_.load();
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
     bool ok = true;
-    // All shards stop at once; then wait for each answer, up to the deadline.
+    // All shards stop at once; then wait for each answer, each request bounded by `timeout`.
     using handle_t = decltype(self->request(caf::actor{}, timeout, stop_atom::value));
     std::vector<handle_t> handles;
     for (auto& s : *shards) handles.push_back(self->request(s, timeout, stop_atom::value));
     for (auto& h : handles) h.receive([](bool) {}, [&ok](caf::error&) { ok = false; });
-    (void)deadline;
     return ok;
   }
 

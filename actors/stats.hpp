@@ -36,7 +36,8 @@ class run_stats {
   std::atomic<std::uint64_t> calls_received{0};
   std::atomic<std::uint64_t> retransmissions{0};
   std::atomic<std::uint64_t> parse_errors{0};
-  std::atomic<std::uint64_t> unroutable{0};  // messages for no known phone
+  std::atomic<std::uint64_t> unroutable{0};   // messages for no known phone
+  std::atomic<std::uint64_t> send_errors{0};  // sends that failed (bad address, TCP write error)
   std::atomic<std::uint64_t> phone_restarts{0};
 
   void count_registration_code(int code) { bump(registration_codes_, code); }

@@ -176,7 +176,7 @@ class udp_transport final : public transport {
         const auto n = ::send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
         if (n <= 0) {
           if (n < 0 && errno == EINTR) continue;
-          stats_.unroutable.fetch_add(1, std::memory_order_relaxed);
+          stats_.send_errors.fetch_add(1, std::memory_order_relaxed);
           return;
         }
         done += static_cast<std::size_t>(n);
@@ -187,7 +187,7 @@ class udp_transport final : public transport {
     sockaddr_storage addr{};
     socklen_t len = 0;
     if (!to_sockaddr(to, addr, len)) {
-      stats_.unroutable.fetch_add(1, std::memory_order_relaxed);
+      stats_.send_errors.fetch_add(1, std::memory_order_relaxed);
       return;
     }
     const int fd = sockets_[socket]->native_handle();

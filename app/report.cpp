@@ -45,7 +45,8 @@ std::string report_json(const report_inputs& in) {
                   {"setup_ms", {{"p50", setup.p50}, {"p95", setup.p95}, {"p99", setup.p99}}}};
   doc["sip"] = {{"retransmissions", s.retransmissions.load()},
                 {"parse_errors", s.parse_errors.load()},
-                {"unroutable", s.unroutable.load()}};
+                {"unroutable", s.unroutable.load()},
+                {"send_errors", s.send_errors.load()}};
   doc["phone_restarts"] = s.phone_restarts.load();
   const auto& p = in.phases;
   doc["phases"] = {{"registration_s", p.registration_s}, {"calls_s", p.calls_s}, {"shutdown_s", p.shutdown_s}};

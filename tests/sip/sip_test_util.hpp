@@ -1,10 +1,14 @@
 // Helpers shared by the sip/ tests: reading data files and writing messages with CRLFs.
 #pragma once
 
+#include <doctest/doctest.h>
+
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <string_view>
+
+#include "sip/message.hpp"
 
 namespace sipfleet::test {
 
@@ -24,6 +28,14 @@ inline std::string crlf(std::string_view text) {
     out.push_back(c);
   }
   return out;
+}
+
+// Parses bytes that must be a well-formed message; the test stops with the reason otherwise.
+inline sip::message parse_ok(std::string_view bytes) {
+  auto r = sip::message::parse(bytes);
+  INFO("message:\n" << bytes);
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.err().reason));
+  return std::move(r).value();
 }
 
 }  // namespace sipfleet::test

@@ -18,15 +18,9 @@
 
 using namespace sipfleet::sip;
 using sipfleet::test::crlf;
+using sipfleet::test::parse_ok;
 
 namespace {
-
-message parse_ok(std::string_view bytes) {
-  auto r = message::parse(bytes);
-  INFO("message:\n" << bytes);
-  REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.err().reason));
-  return std::move(r).value();
-}
 
 dialog must(result<dialog> r) {
   REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.err().reason));
