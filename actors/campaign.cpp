@@ -84,7 +84,7 @@ caf::behavior campaign_actor(caf::event_based_actor* self, campaign_setup setup)
             ++st->started;
             ++st->active;
             progress.started.store(st->started);
-            const auto shard = (*st->setup.shards)[caller / st->setup.shard_size];
+            const auto phone = st->setup.directory->get(caller);
             auto done = [st, &progress, caller, callee, external, finish_if_done] {
               st->busy[caller] = 0;
               if (!external) st->busy[callee] = 0;
@@ -95,7 +95,7 @@ caf::behavior campaign_actor(caf::event_based_actor* self, campaign_setup setup)
             // A campaign call always ends: hold 0 means hang up as soon as it is answered (the
             // phone's own hold 0 means "until told", which only the API uses).
             const auto hold = std::max<std::int64_t>(1, o.hold.count());
-            self->request(shard, caf::infinite, call_atom::value, caller, target, hold)
+            self->request(phone, caf::infinite, call_atom::value, target, hold)
                 .then([done](call_outcome&) { done(); }, [done](caf::error&) { done(); });
           }
           if (st->started >= o.total) stop_placing();

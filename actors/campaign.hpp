@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/directory.hpp"
 #include "actors/fleet.hpp"
 
 namespace sipfleet::actors {
@@ -31,8 +32,7 @@ struct campaign_shared {
 struct campaign_setup {
   campaign_options options{};
   std::vector<std::string> users{};
-  std::size_t shard_size = 1;
-  std::shared_ptr<const std::vector<caf::actor>> shards{};
+  const phone_directory* directory = nullptr;  // the phones, by fleet index
   const std::vector<std::atomic<bool>>* registered = nullptr;
   std::shared_ptr<campaign_shared> progress{};
 };

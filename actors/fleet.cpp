@@ -5,38 +5,80 @@
 //                      +-----------------+  shard that dies is respawned, its phones re-register)
 //                        |   links    |
 //                  +-----------+ +-----------+
-//  transport ----> |  shard 0  | |  shard 1  | ...  forward SIP to their phones, spawn and
-//   (sip_atom,     +-----------+ +-----------+      monitor them (a phone that fails is
-//    index, msg)     |  |  |       |  |  |          restarted and re-registers; its
-//                  phone actors   phone actors      neighbours are untouched). Telling the root
-//                                                   to exit takes shards and phones with it.
-//                        ^
-//      campaign ---------+  (call_atom via the phone's shard; the reply comes when the call ends)
+//                  |  shard 0  | |  shard 1  | ...  spawn their phones and supervise them (a
+//                  +-----------+ +-----------+      phone that fails is restarted and
+//                    |  |  |       |  |  |          re-registers; its neighbours are
+//                  phone actors   phone actors      untouched), write them into the phone
+//                    ^    ^                         directory, start and stop them. Telling the
+//                    |    |                         root to exit takes shards and phones with it.
+//   transport -------+    +------- timer thread
+//   campaign, fleet API --+   (each looks the phone up in the directory and sends to it directly)
 //
-// The transport's I/O thread sends to shards with anon_send; the shard table it reads is
-// swapped atomically when the root respawns a shard.
+// The transport's I/O thread and the timer thread send with anon_send; they never wait on an
+// actor.
 #include "actors/fleet.hpp"
 
 #include <caf/all.hpp>
 
 #include <atomic>
 #include <cstdlib>
-#include <random>
 #include <unordered_map>
 
 #include "actors/campaign.hpp"
+#include "actors/directory.hpp"
 #include "actors/messages.hpp"
 #include "actors/phone_actor.hpp"
 #include "actors/shared_state.hpp"
+#include "actors/timer_wheel.hpp"
 
 namespace sipfleet::actors {
 namespace {
 
+// How to make phone i: shared by every shard, read-only. A phone's settings are made when it
+// is spawned (and again when it is restarted), not kept per phone beside the phone's own.
+struct blueprint {
+  ua::phone_config prototype;
+  std::vector<std::string> users;
+  std::string password_template;
+  std::vector<ua::endpoint> locals;  // per transport socket
+  std::uint64_t seed = 1;
+  fleet_shared* shared = nullptr;
+  phone_directory* directory = nullptr;
+
+  static std::string expand(const std::string& tmpl, const std::string& user) {
+    std::string out = tmpl;
+    for (auto pos = out.find("{user}"); pos != std::string::npos; pos = out.find("{user}", pos + user.size()))
+      out.replace(pos, 6, user);
+    return out;
+  }
+
+  // splitmix64 of (seed, index, incarnation): every phone and every restart its own stream.
+  std::uint64_t phone_seed(std::size_t index, std::uint8_t incarnation) const {
+    std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (index + 1) + (std::uint64_t{incarnation} << 40);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+
+  phone_setup make(std::size_t index, std::uint8_t incarnation) const {
+    const std::size_t socket = index % locals.size();
+    phone_setup p{.config = prototype, .index = index, .socket = socket,
+                  .seed = phone_seed(index, incarnation), .incarnation = incarnation, .shared = shared};
+    p.config.user = users[index];
+    p.config.password = expand(password_template, users[index]);
+    p.config.local = locals[socket];
+    p.config.route_key = route_key_of(index);
+    return p;
+  }
+};
+
 using shard_table = std::vector<caf::actor>;
+using shard_table_ptr = std::shared_ptr<const shard_table>;
 
 struct shard_setup {
-  std::vector<phone_setup> phones;
-  std::size_t first = 0;  // fleet index of phones[0]
+  std::shared_ptr<const blueprint> plan;
+  std::size_t first = 0;  // fleet index of the shard's first phone
+  std::size_t count = 0;
 };
 
 }  // namespace
@@ -50,25 +92,30 @@ namespace {
 caf::behavior shard_actor(caf::event_based_actor* self, shard_setup setup) {
   struct state_t {
     shard_setup setup;
-    std::vector<caf::actor> phones;
-    std::unordered_map<caf::actor_addr, std::size_t> by_addr;
+    std::unordered_map<caf::actor_addr, std::uint32_t> by_addr;  // phone -> fleet index
     bool stopping = false;
+    // The paced stop.
+    caf::response_promise stop_promise;
+    double stop_rate = 0;
+    timer_wheel::clock::time_point stop_t0{};
+    std::size_t stops_sent = 0;
+    std::size_t stops_pending = 0;
   };
   auto st = std::make_shared<state_t>();
   st->setup = std::move(setup);
+  st->by_addr.reserve(st->setup.count);
   // Phones are linked to their shard: when the shard is told to exit, they go with it. The
-  // shard traps its phones' exits to restart the ones that failed.
-  auto spawn_phone = [self, st](std::size_t k) {
-    auto p = self->spawn<caf::linked>(phone_actor, st->setup.phones[k]);
-    st->by_addr[p.address()] = k;
-    if (k < st->phones.size()) {
-      st->phones[k] = p;
-    } else {
-      st->phones.push_back(p);
-    }
+  // shard traps its phones' exits to restart the ones that failed. A phone spawned by a
+  // respawned shard is a new incarnation too: its predecessor's timers must not reach it.
+  auto spawn_phone = [self, st](std::size_t index) {
+    const blueprint& plan = *st->setup.plan;
+    const std::uint8_t incarnation = ++plan.shared->incarnation[index];
+    auto p = self->spawn<caf::linked>(phone_actor, plan.make(index, incarnation));
+    st->by_addr[p.address()] = static_cast<std::uint32_t>(index);
+    plan.directory->set(index, p);
     return p;
   };
-  for (std::size_t k = 0; k < st->setup.phones.size(); ++k) spawn_phone(k);
+  for (std::size_t k = 0; k < st->setup.count; ++k) spawn_phone(st->setup.first + k);
 
   self->set_exit_handler([self, st, spawn_phone](caf::exit_msg& em) {
     const auto it = st->by_addr.find(em.source);
@@ -76,77 +123,68 @@ caf::behavior shard_actor(caf::event_based_actor* self, shard_setup setup) {
       self->quit(em.reason);
       return;
     }
-    const std::size_t k = it->second;
+    const std::size_t index = it->second;
     st->by_addr.erase(it);
     if (!em.reason || st->stopping) return;
     // A phone that failed is restarted with the same settings and registers again. Its
     // registration died with it: take it out of the gauge (the new phone adds itself back).
-    auto& shared = *st->setup.phones[k].shared;
-    const std::size_t index = st->setup.first + k;
+    auto& shared = *st->setup.plan->shared;
     if (shared.registered[index].exchange(false)) shared.stats.phones_registered.fetch_sub(1);
     shared.stats.phone_restarts.fetch_add(1, std::memory_order_relaxed);
-    st->setup.phones[k].seed += 0x9e3779b97f4a7c15ULL;
-    auto p = spawn_phone(k);
+    auto p = spawn_phone(index);
     self->send(p, start_atom::value);
   });
 
   return {
-      [st](sip_atom, std::size_t index, const inbound& in) {
-        const std::size_t k = index - st->setup.first;
-        if (k < st->phones.size()) caf::anon_send(st->phones[k], sip_atom::value, in);
-      },
-      [st](malformed_atom, std::size_t index, const inbound_malformed& in) {
-        const std::size_t k = index - st->setup.first;
-        if (k < st->phones.size()) caf::anon_send(st->phones[k], malformed_atom::value, in);
-      },
-      [self, st](start_atom, double rate) {
-        // Phone i of the fleet starts at i / rate seconds.
-        for (std::size_t k = 0; k < st->phones.size(); ++k) {
+      [self, st](start_atom, double rate, std::uint64_t base) {
+        // Phone i of the fleet starts (i - base) / rate seconds from now, through the timer
+        // wheel: base 0 paces the whole fleet, a respawned shard's first index paces only it.
+        const blueprint& plan = *st->setup.plan;
+        const auto t0 = timer_wheel::clock::now();
+        for (std::size_t k = 0; k < st->setup.count; ++k) {
+          const std::size_t index = st->setup.first + k;
           if (rate <= 0) {
-            self->send(st->phones[k], start_atom::value);
+            self->send(plan.directory->get(index), start_atom::value);
           } else {
-            const double at = static_cast<double>(st->setup.first + k) / rate;
-            self->delayed_send(st->phones[k], std::chrono::microseconds(static_cast<std::int64_t>(at * 1e6)),
-                               start_atom::value);
+            const auto at = std::chrono::microseconds(
+                static_cast<std::int64_t>(static_cast<double>(index - std::min<std::uint64_t>(index, base)) / rate * 1e6));
+            plan.shared->timers.schedule(t0 + at, static_cast<std::uint32_t>(index),
+                                         timer_payload(k_start_slot, 0, plan.shared->incarnation[index]));
           }
         }
       },
-      [self, st](call_atom, std::size_t index, const std::string& target, std::int64_t hold_ms) {
-        const std::size_t k = index - st->setup.first;
-        return self->delegate(st->phones.at(k), call_atom::value, target, hold_ms);
-      },
-      [self, st](dial_atom, std::size_t index, const std::string& target, std::int64_t hold_ms) {
-        const std::size_t k = index - st->setup.first;
-        return self->delegate(st->phones.at(k), dial_atom::value, target, hold_ms);
-      },
-      [self, st](action_atom, std::size_t index, std::uint8_t action, const std::string& call_id) {
-        const std::size_t k = index - st->setup.first;
-        return self->delegate(st->phones.at(k), action_atom::value, action, call_id);
-      },
-      [self, st](crash_atom, std::size_t index) {
-        const std::size_t k = index - st->setup.first;
-        self->send(st->phones.at(k), crash_atom::value);
-        return true;
-      },
-      [self, st](calls_atom, std::size_t index) {
-        const std::size_t k = index - st->setup.first;
-        return self->delegate(st->phones.at(k), calls_atom::value);
-      },
-      [self, st](stop_atom) {
+      // Hang up and unregister every phone, paced like the start (phone i at i / rate seconds;
+      // rate 0: all at once), so the registrar is not hit by the whole fleet in one burst.
+      // The answer comes when every phone has answered.
+      [self, st](stop_atom, double rate) {
         st->stopping = true;
-        auto promise = self->make_response_promise();
-        auto remaining = std::make_shared<std::size_t>(st->phones.size());
-        if (*remaining == 0) promise.deliver(true);
-        for (auto& p : st->phones) {
-          self->request(p, caf::infinite, stop_atom::value)
-              .then([promise, remaining](bool) mutable {
-                if (--*remaining == 0) promise.deliver(true);
-              },
-                    [promise, remaining](caf::error&) mutable {
-                      if (--*remaining == 0) promise.deliver(true);
-                    });
+        st->stop_promise = self->make_response_promise();
+        st->stop_rate = rate;
+        st->stop_t0 = timer_wheel::clock::now();
+        st->stops_sent = 0;
+        st->stops_pending = st->setup.count;
+        if (st->stops_pending == 0) st->stop_promise.deliver(true);
+        self->send(self, tick_atom::value);
+        return st->stop_promise;
+      },
+      [self, st](tick_atom) {
+        const double elapsed = std::chrono::duration<double>(timer_wheel::clock::now() - st->stop_t0).count();
+        while (st->stops_sent < st->setup.count) {
+          const std::size_t index = st->setup.first + st->stops_sent;
+          const double due = st->stop_rate > 0 ? static_cast<double>(index) / st->stop_rate : 0;
+          if (due > elapsed) {
+            const auto wait = std::chrono::microseconds(static_cast<std::int64_t>((due - elapsed) * 1e6));
+            self->delayed_send(self, std::max<std::chrono::microseconds>(wait, std::chrono::milliseconds(5)),
+                               tick_atom::value);
+            return;
+          }
+          ++st->stops_sent;
+          auto done = [st] {
+            if (--st->stops_pending == 0) st->stop_promise.deliver(true);
+          };
+          self->request(st->setup.plan->directory->get(index), caf::infinite, stop_atom::value)
+              .then([done](bool) { done(); }, [done](caf::error&) { done(); });
         }
-        return promise;
       },
   };
 }
@@ -165,11 +203,10 @@ struct system_config : caf::actor_system_config {
   }
 };
 
-using shard_table_ptr = std::shared_ptr<const shard_table>;
 using get_atom = caf::atom_constant<caf::atom("get")>;
 
 // The root supervisor: spawns the shards, monitors them, respawns one that dies (its phones
-// start again and re-register) and publishes the shard table the transport reads.
+// start again and re-register) and publishes the shard table the fleet's API reads.
 caf::behavior root_actor(caf::event_based_actor* self, std::vector<shard_setup> setups,
                          std::atomic<shard_table_ptr>* table, double register_rate) {
   auto current = std::make_shared<shard_table>();
@@ -193,7 +230,7 @@ caf::behavior root_actor(caf::event_based_actor* self, std::vector<shard_setup> 
     (*next)[j] = self->spawn<caf::linked>(shard_actor, setups[j]);
     (*by_addr)[(*next)[j].address()] = j;
     table->store(next);
-    self->send((*next)[j], start_atom::value, register_rate);
+    self->send((*next)[j], start_atom::value, register_rate, static_cast<std::uint64_t>(setups[j].first));
   });
   return {
       [](get_atom) { return true; },
@@ -208,7 +245,8 @@ class fleet_impl final : public fleet {
         stats_(stats),
         net_(std::move(net)),
         cfg_(options_.threads),
-        shared_(*net_, stats_, options_.users.size()),
+        shared_(*net_, wheel_, stats_, options_.users.size()),
+        directory_(options_.users.size()),
         system_(cfg_) {}
 
   ~fleet_impl() override {
@@ -216,44 +254,47 @@ class fleet_impl final : public fleet {
     if (campaign_) caf::anon_send_exit(campaign_, caf::exit_reason::user_shutdown);
     caf::anon_send(root_, stop_atom::value);
     caf::anon_send_exit(root_, caf::exit_reason::user_shutdown);
-    // system_ is destroyed before shared_ and net_ (member order): it waits for every actor.
+    system_.await_all_actors_done();
+    if (ticker_) ticker_->stop();
+    // The directory's references go before the actor system does.
+    for (std::size_t i = 0; i < directory_.size(); ++i) directory_.set(i, caf::actor{});
   }
 
   void spawn() {
     const std::size_t n = options_.users.size();
     stats_.phones_total.store(static_cast<std::int64_t>(n));
+    auto plan = std::make_shared<blueprint>();
+    plan->prototype = options_.prototype;
+    plan->users = options_.users;
+    plan->password_template = options_.password_template;
+    for (std::size_t k = 0; k < net_->socket_count(); ++k) plan->locals.push_back(net_->local_endpoint(k));
+    plan->seed = options_.seed;
+    plan->shared = &shared_;
+    plan->directory = &directory_;
     std::vector<phone_route> routes;
     routes.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) routes.push_back({options_.users[i], i % net_->socket_count()});
     std::vector<shard_setup> setups;
     const std::size_t per_shard = std::max<std::size_t>(1, options_.shard_size);
-    std::mt19937_64 seeds(options_.seed);
-    for (std::size_t first = 0; first < n; first += per_shard) {
-      shard_setup setup;
-      setup.first = first;
-      for (std::size_t i = first; i < std::min(n, first + per_shard); ++i) {
-        const std::size_t socket = i % net_->socket_count();
-        phone_setup p{.config = options_.prototype, .index = i, .socket = socket, .seed = seeds(),
-                      .shared = &shared_};
-        p.config.user = options_.users[i];
-        p.config.password = expand(options_.password_template, options_.users[i]);
-        p.config.local = net_->local_endpoint(socket);
-        p.config.route_key = route_key_of(i);
-        routes.push_back({options_.users[i], socket});
-        setup.phones.push_back(std::move(p));
-      }
-      setups.push_back(std::move(setup));
-    }
+    for (std::size_t first = 0; first < n; first += per_shard)
+      setups.push_back({.plan = plan, .first = first, .count = std::min(per_shard, n - first)});
     root_ = system_.spawn(root_actor, std::move(setups), &shards_, options_.register_rate);
     caf::scoped_actor self{system_};
     self->request(root_, caf::infinite, get_atom::value).receive([](bool) {}, [](caf::error&) {});
+    ticker_ = std::make_unique<timer_thread>(wheel_, [this](std::span<const timer_wheel::expired> due) {
+      for (const auto& e : due) {
+        if (auto a = directory_.get(e.target)) caf::anon_send(a, timer_atom::value, e.payload);
+      }
+    });
     net_->set_routes(std::move(routes));
     net_->start(
         [this](std::size_t phone, std::shared_ptr<const sip::message> m, ua::endpoint from) {
-          caf::anon_send(shard_of(phone), sip_atom::value, phone, inbound{std::move(m), std::move(from)});
+          if (auto a = directory_.get(phone)) caf::anon_send(a, sip_atom::value, inbound{std::move(m), std::move(from)});
         },
         [this](std::size_t phone, std::string bytes, std::string reason, ua::endpoint from) {
-          caf::anon_send(shard_of(phone), malformed_atom::value, phone,
-                         inbound_malformed{std::move(bytes), std::move(reason), std::move(from)});
+          if (auto a = directory_.get(phone))
+            caf::anon_send(a, malformed_atom::value,
+                           inbound_malformed{std::move(bytes), std::move(reason), std::move(from)});
         });
   }
 
@@ -261,16 +302,14 @@ class fleet_impl final : public fleet {
   ua::endpoint local_endpoint(std::size_t socket) const override { return net_->local_endpoint(socket); }
 
   void register_all() override {
-    for (auto& s : *shards_.load()) caf::anon_send(s, start_atom::value, options_.register_rate);
+    for (auto& s : *shards_.load()) caf::anon_send(s, start_atom::value, options_.register_rate, std::uint64_t{0});
   }
 
   void start_campaign(const campaign_options& o) override {
     progress_ = std::make_shared<campaign_shared>();
     campaign_ = system_.spawn(campaign_actor,
-                              campaign_setup{.options = o, .users = options_.users,
-                                             .shard_size = std::max<std::size_t>(1, options_.shard_size),
-                                             .shards = shards_.load(), .registered = &shared_.registered,
-                                             .progress = progress_});
+                              campaign_setup{.options = o, .users = options_.users, .directory = &directory_,
+                                             .registered = &shared_.registered, .progress = progress_});
   }
 
   void stop_campaign() override {
@@ -290,7 +329,7 @@ class fleet_impl final : public fleet {
     // All shards stop at once; then wait for each answer, each request bounded by `timeout`.
     using handle_t = decltype(self->request(caf::actor{}, timeout, stop_atom::value));
     std::vector<handle_t> handles;
-    for (auto& s : *shards) handles.push_back(self->request(s, timeout, stop_atom::value));
+    for (auto& s : *shards) handles.push_back(self->request(s, timeout, stop_atom::value, options_.register_rate));
     for (auto& h : handles) h.receive([](bool) {}, [&ok](caf::error&) { ok = false; });
     return ok;
   }
@@ -298,13 +337,11 @@ class fleet_impl final : public fleet {
   sip::result<ua::call_record> call_and_wait(const std::string& user, const std::string& target,
                                              std::chrono::milliseconds hold,
                                              std::chrono::milliseconds timeout) override {
-    const auto found = index_of(user);
-    if (!found) return found.err();
-    const std::size_t index = *found;
+    const auto phone = phone_of(user);
+    if (!phone) return phone.err();
     caf::scoped_actor self{system_};
     sip::result<ua::call_record> out = sip::error{"timeout"};
-    self->request(shard_of(index), timeout, call_atom::value, index, target,
-                  static_cast<std::int64_t>(hold.count()))
+    self->request(*phone, timeout, call_atom::value, target, static_cast<std::int64_t>(hold.count()))
         .receive([&](call_outcome& o) { out = std::move(o.record); },
                  [&](caf::error& e) { out = sip::error{system_.render(e)}; });
     return out;
@@ -312,75 +349,64 @@ class fleet_impl final : public fleet {
 
   sip::result<std::string> dial(const std::string& user, const std::string& target,
                                 std::chrono::milliseconds hold) override {
-    const auto index = index_of(user);
-    if (!index) return index.err();
+    const auto phone = phone_of(user);
+    if (!phone) return phone.err();
     caf::scoped_actor self{system_};
     sip::result<std::string> out = sip::error{"timeout"};
-    self->request(shard_of(*index), std::chrono::seconds(10), dial_atom::value, *index, target,
-                  static_cast<std::int64_t>(hold.count()))
+    self->request(*phone, std::chrono::seconds(10), dial_atom::value, target, static_cast<std::int64_t>(hold.count()))
         .receive([&](std::string& id) { out = std::move(id); },
                  [&](caf::error& e) { out = sip::error{system_.render(e)}; });
     return out;
   }
 
   sip::result<bool> act(const std::string& user, const std::string& call_id, call_action action) override {
-    const auto index = index_of(user);
-    if (!index) return index.err();
+    const auto phone = phone_of(user);
+    if (!phone) return phone.err();
     caf::scoped_actor self{system_};
     sip::result<bool> out = sip::error{"timeout"};
-    self->request(shard_of(*index), std::chrono::seconds(10), action_atom::value, *index,
-                  static_cast<std::uint8_t>(action), call_id)
+    self->request(*phone, std::chrono::seconds(10), action_atom::value, static_cast<std::uint8_t>(action), call_id)
         .receive([&](bool) { out = true; }, [&](caf::error& e) { out = sip::error{system_.render(e)}; });
     return out;
   }
 
   sip::result<std::vector<ua::call_record>> current_calls(const std::string& user) override {
-    const auto index = index_of(user);
-    if (!index) return index.err();
+    const auto phone = phone_of(user);
+    if (!phone) return phone.err();
     caf::scoped_actor self{system_};
     sip::result<std::vector<ua::call_record>> out = sip::error{"timeout"};
-    self->request(shard_of(*index), std::chrono::seconds(10), calls_atom::value, *index)
+    self->request(*phone, std::chrono::seconds(10), calls_atom::value)
         .receive([&](call_list& l) { out = std::move(l.calls); },
                  [&](caf::error& e) { out = sip::error{system_.render(e)}; });
     return out;
   }
 
   sip::result<bool> crash_phone(const std::string& user) override {
-    const auto index = index_of(user);
-    if (!index) return index.err();
-    caf::scoped_actor self{system_};
-    sip::result<bool> out = sip::error{"timeout"};
-    self->request(shard_of(*index), std::chrono::seconds(10), crash_atom::value, *index)
-        .receive([&](bool) { out = true; }, [&](caf::error& e) { out = sip::error{system_.render(e)}; });
-    return out;
+    const auto phone = phone_of(user);
+    if (!phone) return phone.err();
+    caf::anon_send(*phone, crash_atom::value);
+    return true;
   }
 
   std::vector<ua::call_record> call_records() const override { return shared_.copy_records(); }
 
  private:
-  static std::string expand(const std::string& tmpl, const std::string& user) {
-    std::string out = tmpl;
-    for (auto pos = out.find("{user}"); pos != std::string::npos; pos = out.find("{user}", pos + user.size()))
-      out.replace(pos, 6, user);
-    return out;
-  }
-
-  sip::result<std::size_t> index_of(const std::string& user) const {
+  sip::result<caf::actor> phone_of(const std::string& user) const {
     const auto it = std::find(options_.users.begin(), options_.users.end(), user);
     if (it == options_.users.end()) return sip::error{"no phone " + user};
-    return static_cast<std::size_t>(it - options_.users.begin());
-  }
-
-  caf::actor shard_of(std::size_t phone) const {
-    return (*shards_.load())[phone / std::max<std::size_t>(1, options_.shard_size)];
+    auto a = directory_.get(static_cast<std::size_t>(it - options_.users.begin()));
+    if (!a) return sip::error{"phone " + user + " is not running"};
+    return a;
   }
 
   fleet_options options_;
   run_stats& stats_;
   std::unique_ptr<transport> net_;
   system_config cfg_;
+  timer_wheel wheel_;    // outlives system_: phones set and cancel timers until they are gone
   fleet_shared shared_;  // outlives system_: the actors use it until they are gone
+  phone_directory directory_;
   caf::actor_system system_;
+  std::unique_ptr<timer_thread> ticker_;  // delivers into system_: stopped before it goes
   std::atomic<std::shared_ptr<const shard_table>> shards_;
   caf::actor root_;
   caf::actor campaign_;

@@ -64,8 +64,8 @@ class fleet {
   virtual void start_campaign(const campaign_options& options) = 0;
   virtual void stop_campaign() = 0;  // stop placing calls; calls in progress go on
   virtual campaign_progress progress() const = 0;
-  // Hangs up every call and unregisters every phone; returns when all are done or on timeout
-  // (false then).
+  // Hangs up every call and unregisters every phone, paced at register_rate like the start;
+  // returns when all are done or on timeout (false then).
   virtual bool shutdown(std::chrono::milliseconds timeout) = 0;
 
   // One call from phone `user` to `target`, for tests and the API: blocks until the call ends

@@ -13,16 +13,32 @@ namespace {
 // The phone's view of the world, carried out with CAF and the transport.
 class actor_environment final : public ua::environment {
  public:
-  actor_environment(caf::event_based_actor* self, const phone_setup& setup)
-      : self_(self), index_(setup.index), socket_(setup.socket), shared_(*setup.shared) {}
+  explicit actor_environment(const phone_setup& setup)
+      : index_(setup.index), socket_(setup.socket), incarnation_(setup.incarnation), shared_(*setup.shared) {}
+
+  // A phone that stops (or fails) takes its timers with it.
+  ~actor_environment() override {
+    for (const auto& h : timers_) shared_.timers.cancel(h);
+  }
 
   void send(const ua::endpoint& to, std::string_view bytes) override {
     shared_.net.send(socket_, to, bytes);
   }
 
   void start_timer(ua::timer_token token, ua::milliseconds after) override {
-    self_->delayed_send(self_, after, timer_atom::value, token.slot, token.generation);
+    if (token.slot >= k_start_slot) return;  // a phone never holds 16 million timers
+    if (token.slot >= timers_.size()) timers_.resize(token.slot + 1);
+    timers_[token.slot] = shared_.timers.schedule(
+        ua::clock::now() + after, static_cast<std::uint32_t>(index_),
+        timer_payload(token.slot, token.generation, incarnation_));
   }
+
+  void cancel_timer(ua::timer_token token) override {
+    if (token.slot < timers_.size()) shared_.timers.cancel(timers_[token.slot]);
+  }
+
+  // The timer message is for this incarnation of the phone (not a predecessor's).
+  bool mine(std::uint64_t payload) const { return payload_incarnation(payload) == incarnation_; }
 
   ua::clock::time_point now() const override { return ua::clock::now(); }
 
@@ -104,10 +120,11 @@ class actor_environment final : public ua::environment {
     }
   }
 
-  caf::event_based_actor* self_;
   std::size_t index_;
   std::size_t socket_;
+  std::uint8_t incarnation_;
   fleet_shared& shared_;
+  std::vector<timer_wheel::handle> timers_;  // by ua timer slot
   bool registered_ = false;
   bool failed_ = false;
 };
@@ -121,8 +138,8 @@ struct phone_state {
 
 caf::behavior phone_actor(caf::event_based_actor* self, phone_setup setup) {
   auto state = std::make_shared<phone_state>();
-  state->env = std::make_unique<actor_environment>(self, setup);
-  state->phone = std::make_unique<ua::phone>(setup.config, *state->env, setup.seed);
+  state->env = std::make_unique<actor_environment>(setup);
+  state->phone = std::make_unique<ua::phone>(std::move(setup.config), *state->env, setup.seed);
   // After each input: drop finished call records (the fleet has its copy) and answer stops.
   auto settle = [state] {
     if (state->env->calls_finished) {
@@ -143,8 +160,14 @@ caf::behavior phone_actor(caf::event_based_actor* self, phone_setup setup) {
         state->phone->on_malformed(in.bytes, in.reason, in.from);
         settle();
       },
-      [state, settle](timer_atom, std::uint32_t slot, std::uint32_t generation) {
-        state->phone->on_timer({slot, generation});
+      [state, settle](timer_atom, std::uint64_t payload) {
+        if (!state->env->mine(payload)) return;
+        if (payload_slot(payload) == k_start_slot) {
+          state->env->unregistered_ = false;
+          state->phone->start();
+        } else {
+          state->phone->on_timer({payload_slot(payload), payload_generation(payload)});
+        }
         settle();
       },
       [state, settle](start_atom) {

@@ -1,10 +1,10 @@
 // The phone actor: one simulated phone. It owns a ua::phone (the sans-I/O user agent) and
-// carries out what it asks: bytes to the transport, timers as CAF delayed messages (which
-// cannot be cancelled: the phone ignores stale generations), events to the run statistics.
+// carries out what it asks: bytes to the transport, timers on the fleet's timer wheel
+// (cancelled when the phone no longer wants them), events to the run statistics.
 //
-//   transport --(sip_atom inbound)--> shard --> phone actor --(bytes)--> transport
-//   shard/campaign --(start | stop | call)--> phone actor
-//   phone actor --(delayed timer_atom)--> itself
+//   transport --(sip_atom inbound)--> phone actor --(bytes)--> transport
+//   timer thread --(timer_atom payload)--> phone actor     (found in the phone directory)
+//   shard/campaign/fleet --(start | stop | call | ...)--> phone actor
 #pragma once
 
 #include <caf/all.hpp>
@@ -21,6 +21,7 @@ struct phone_setup {
   std::size_t index = 0;   // the phone's number in the fleet (its route key)
   std::size_t socket = 0;  // which transport socket it uses
   std::uint64_t seed = 0;
+  std::uint8_t incarnation = 0;  // bumped at each restart (see timer_payload)
   fleet_shared* shared = nullptr;
 };
 

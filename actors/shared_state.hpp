@@ -1,5 +1,6 @@
-// What every phone actor shares with the fleet: the transport, the run statistics, a
-// registered flag per phone (read by the campaign to pick callers), and the finished call
+// What every phone actor shares with the fleet: the transport, the timer wheel, the run
+// statistics, a registered flag per phone (read by the campaign to pick callers), each
+// phone's incarnation (written only by the shard that owns the phone), and the finished call
 // records. No CAF types here.
 #pragma once
 
@@ -9,18 +10,21 @@
 #include <vector>
 
 #include "actors/stats.hpp"
+#include "actors/timer_wheel.hpp"
 #include "actors/transport.hpp"
 #include "actors/ua/phone.hpp"
 
 namespace sipfleet::actors {
 
 struct fleet_shared {
-  fleet_shared(transport& t, run_stats& s, std::size_t phones)
-      : net(t), stats(s), registered(phones) {}
+  fleet_shared(transport& t, timer_wheel& w, run_stats& s, std::size_t phones)
+      : net(t), timers(w), stats(s), registered(phones), incarnation(phones, 0) {}
 
   transport& net;
+  timer_wheel& timers;
   run_stats& stats;
   std::vector<std::atomic<bool>> registered;
+  std::vector<std::uint8_t> incarnation;
 
   void add_record(const ua::call_record& r) {
     std::lock_guard lock(records_mutex);

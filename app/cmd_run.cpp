@@ -23,7 +23,12 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 
-extern "C" void on_sigint(int) { g_interrupted.store(true); }
+// The first Ctrl-C (or SIGTERM) stops the run cleanly (hang up, unregister, report); a second
+// one, with the default action back in place, ends the process at once.
+extern "C" void on_sigint(int sig) {
+  g_interrupted.store(true);
+  std::signal(sig, SIG_DFL);
+}
 
 const std::map<std::string, std::string>& option_help() {
   static const std::map<std::string, std::string> help = {
@@ -157,9 +162,11 @@ int run(run_cli& cli) {
   end_phase(phases.calls_s, phases.cpu_calls_s);
 
   // 3. Hang up what is left, unregister every phone.
-  if (g_interrupted && !quiet) std::fprintf(stderr, "sipfleet run: interrupted: hanging up and unregistering\n");
+  if (g_interrupted && !quiet) std::fprintf(stderr, "sipfleet run: interrupted: hanging up and unregistering (again to quit at once)\n");
   f.stop_campaign();
-  const bool clean = f.shutdown(std::chrono::seconds(15));
+  // Unregistering is paced like registering; then the last REGISTER may need its Timer F.
+  const double stop_seconds = (plan->fleet.register_rate > 0 ? n / plan->fleet.register_rate : 0) + 35;
+  const bool clean = f.shutdown(std::chrono::milliseconds(static_cast<std::int64_t>(stop_seconds * 1000)));
   if (!clean) std::fprintf(stderr, "sipfleet run: some phones did not unregister in time\n");
   end_phase(phases.shutdown_s, phases.cpu_shutdown_s);
   phases.max_rss_kb = process_max_rss_kb();

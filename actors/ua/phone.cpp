@@ -201,6 +201,42 @@ void phone::impl::sweep() {
   if (calls_.empty()) calls_.shrink_to_fit();
   if (clients_.empty()) clients_.shrink_to_fit();
   if (servers_.empty()) servers_.shrink_to_fit();
+  // Timers whose owner has moved on (Timer E/F after the response, a call's timers after it
+  // ended) are cancelled, so they cost the environment nothing more.
+  for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+    timer_slot& s = slots_[i];
+    if (s.target == timer_target::free || timer_live(s)) continue;
+    env_.cancel_timer({.slot = i, .generation = s.generation});
+    ++s.generation;
+    s.target = timer_target::free;
+    free_slots_.push_back(i);
+  }
+}
+
+bool phone::impl::timer_live(const timer_slot& s) {
+  const auto which = static_cast<txn::timer>(s.which);
+  switch (s.target) {
+    case timer_target::client: {
+      const client_txn* t = find_client(s.owner);
+      return t != nullptr &&
+             std::visit([&](const auto& m) { return m.timers().armed(which, s.owner_gen); }, t->machine);
+    }
+    case timer_target::server: {
+      const server_txn* t = find_server(s.owner);
+      return t != nullptr &&
+             std::visit([&](const auto& m) { return m.timers().armed(which, s.owner_gen); }, t->machine);
+    }
+    case timer_target::registration:
+      return s.owner_gen == reg_timer_gen_;
+    case timer_target::call: {
+      const call_leg* c = find_call(s.owner);
+      return c != nullptr && s.which < static_cast<std::uint8_t>(call_timer::count_) &&
+             c->timer_gen[s.which] == s.owner_gen;
+    }
+    case timer_target::free:
+      break;
+  }
+  return false;
 }
 
 // ---- incoming messages ------------------------------------------------------------------------

@@ -130,8 +130,9 @@ struct phone_event {
   const call_record* record = nullptr;  // for call_* events; valid during the callback only
 };
 
-// An opaque timer handle: the phone arms it, the environment hands it back when it fires. A
-// timer cannot be cancelled; a stale one is ignored by the phone.
+// An opaque timer handle: the phone arms it, the environment hands it back when it fires. The
+// phone cancels the timers it no longer needs (a response stopped Timer E); an environment
+// that cannot cancel may still deliver them: a stale token is ignored by the phone.
 struct timer_token {
   std::uint32_t slot = 0;
   std::uint32_t generation = 0;
@@ -145,6 +146,8 @@ class environment {
   virtual void send(const endpoint& to, std::string_view bytes) = 0;
   // Call phone::on_timer(token) after `after`.
   virtual void start_timer(timer_token token, milliseconds after) = 0;
+  // The timer `token` is no longer wanted (best effort: firing it anyway is harmless).
+  virtual void cancel_timer(timer_token token) = 0;
   virtual void on_event(const phone_event& event) = 0;
   virtual clock::time_point now() const = 0;
 };

@@ -119,8 +119,9 @@ struct call_leg {
 enum class timer_target : std::uint8_t { free, client, server, registration, call };
 enum class registration_timer : std::uint8_t { refresh, retry };
 
-// One armed timer. A slot is freed when its timer fires (timers cannot be cancelled), and the
-// slot generation moves on so the token can never match twice.
+// One armed timer. A slot is freed when its timer fires or when the phone cancels it because
+// its owner no longer wants it (sweep()), and the slot generation moves on so the token can
+// never match twice.
 struct timer_slot {
   std::uint32_t generation = 1;
   timer_target target = timer_target::free;
@@ -151,7 +152,8 @@ struct phone::impl {
   void arm_call(detail::call_leg& c, detail::call_timer t, milliseconds after);
   void disarm_call(detail::call_leg& c, detail::call_timer t);
   void fire(const timer_token& token);
-  void sweep();  // erases dead transactions and calls (ended records go to finished_)
+  void sweep();  // erases dead transactions and calls (ended records go to finished_), cancels stale timers
+  bool timer_live(const detail::timer_slot& s);
   detail::call_leg* find_call(std::uint32_t id);
   detail::call_leg* find_call(std::string_view call_id);
   detail::call_leg* find_call_by_dialog(const sip::message& m);

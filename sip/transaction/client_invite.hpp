@@ -40,6 +40,8 @@ class client_invite {
   explicit client_invite(const options& opts = {}) : opts_(opts) {}
 
   action_list on(const event& e);
+  // Which of its timers are live (stale ones may be cancelled by the caller).
+  const timer_set& timers() const { return timers_; }
 
   client_invite_state state() const { return state_; }
   // Retransmissions of the INVITE so far (Timer A).

@@ -27,6 +27,8 @@ class client_non_invite {
   explicit client_non_invite(const options& opts = {}) : opts_(opts) {}
 
   action_list on(const event& e);
+  // Which of its timers are live (stale ones may be cancelled by the caller).
+  const timer_set& timers() const { return timers_; }
 
   client_non_invite_state state() const { return state_; }
   // Retransmissions of the request so far (Timer E).

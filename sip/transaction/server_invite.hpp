@@ -39,6 +39,8 @@ class server_invite {
   explicit server_invite(const options& opts = {}) : opts_(opts) {}
 
   action_list on(const event& e);
+  // Which of its timers are live (stale ones may be cancelled by the caller).
+  const timer_set& timers() const { return timers_; }
 
   server_invite_state state() const { return state_; }
   // Retransmissions of the final non-2xx response so far (Timer G).

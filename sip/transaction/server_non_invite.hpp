@@ -28,6 +28,8 @@ class server_non_invite {
   explicit server_non_invite(const options& opts = {}) : opts_(opts) {}
 
   action_list on(const event& e);
+  // Which of its timers are live (stale ones may be cancelled by the caller).
+  const timer_set& timers() const { return timers_; }
 
   server_non_invite_state state() const { return state_; }
 

@@ -27,8 +27,10 @@
 //
 // The machines are pure: `on(event) -> actions`. They never read a clock; a timer is an action
 // ("start Timer A in 500 ms, generation 3") that the actor carries out, and comes back as an
-// event carrying the same generation. Timers cannot be cancelled (CAF delayed messages), so a
-// machine ignores a timer whose generation is not the one it armed last: stale timers are no-ops.
+// event carrying the same generation. A machine never cancels a timer: it disarms it, and
+// ignores a timer whose generation is not the one it armed last, so a stale timer is a no-op
+// whether or not the actor managed to cancel it (the phone cancels the ones `timers()` no
+// longer holds as armed, actors/ua/phone.cpp).
 // A zero-length timer (D, I, J, K on a reliable transport) is never started: the machine goes
 // to Terminated at once, which is what a 0 s timer means (§17.1.1.2, §17.1.2.2, §17.2.1, §17.2.2).
 //
@@ -230,6 +232,11 @@ class timer_set {
     return true;
   }
   bool armed(timer t) const { return armed_[static_cast<std::size_t>(t)] != 0; }
+  // True while the timer started with this generation is the live one (the owner of the timer
+  // may cancel the others).
+  bool armed(timer t, std::uint32_t generation) const {
+    return generation != 0 && armed_[static_cast<std::size_t>(t)] == generation;
+  }
 
  private:
   std::array<std::uint32_t, timer_count> armed_{};

@@ -1,6 +1,6 @@
 // The campaign actor on CAF's deterministic test scheduler: pacing, the concurrency cap, and
-// who calls whom (never itself, never a busy or unregistered phone), with a fake shard that
-// answers calls when the test says so.
+// who calls whom (never itself, never a busy or unregistered phone), with fake phones that
+// end calls when the test says so.
 #include <doctest/doctest.h>
 
 #include <caf/all.hpp>
@@ -24,27 +24,28 @@ struct placed_call {
   std::size_t caller;
   std::string callee;
   caf::response_promise promise;
+  bool ending = false;
 };
 
-struct fake_shard_state {
+struct fake_phones_state {
   std::vector<placed_call> pending;
   std::size_t total = 0;
 };
 
-// Stands in for a shard: keeps each call open until the test ends it.
-caf::behavior fake_shard(caf::event_based_actor* self, std::shared_ptr<fake_shard_state> st) {
+// Stands in for phone `index`: keeps each call open until the test ends it.
+caf::behavior fake_phone(caf::event_based_actor* self, std::shared_ptr<fake_phones_state> st, std::size_t index) {
   return {
-      [self, st](actors::call_atom, std::size_t caller, const std::string& callee, std::int64_t) {
+      [self, st, index](actors::call_atom, const std::string& callee, std::int64_t) {
         auto promise = self->make_response_promise();
-        st->pending.push_back({caller, callee, promise});
+        st->pending.push_back({index, callee, promise});
         ++st->total;
         return promise;
       },
-      // End the n oldest calls (promises are delivered from the actor that made them).
-      [st](actors::stop_atom, std::size_t n) {
-        n = std::min(n, st->pending.size());
-        for (std::size_t i = 0; i < n; ++i) st->pending[i].promise.deliver(actors::call_outcome{});
-        st->pending.erase(st->pending.begin(), st->pending.begin() + static_cast<std::ptrdiff_t>(n));
+      // End this phone's calls marked as ending (a promise is delivered by the actor that made it).
+      [st, index](actors::stop_atom) {
+        for (auto& c : st->pending)
+          if (c.caller == index && c.ending) c.promise.deliver(actors::call_outcome{});
+        std::erase_if(st->pending, [index](const placed_call& c) { return c.caller == index && c.ending; });
       },
   };
 }
@@ -59,25 +60,23 @@ struct fixture {
   caf::scheduler::test_coordinator& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
   std::vector<std::atomic<bool>> registered;
   std::vector<std::string> users;
-  std::shared_ptr<fake_shard_state> shard_state = std::make_shared<fake_shard_state>();
+  std::shared_ptr<fake_phones_state> phones = std::make_shared<fake_phones_state>();
   std::shared_ptr<actors::campaign_shared> progress = std::make_shared<actors::campaign_shared>();
+  actors::phone_directory directory;
   caf::actor campaign;
-  caf::actor shard;
 
-  explicit fixture(std::size_t phones) : registered(phones) {
-    for (std::size_t i = 0; i < phones; ++i) {
+  explicit fixture(std::size_t count) : registered(count), directory(count) {
+    for (std::size_t i = 0; i < count; ++i) {
       users.push_back("u" + std::to_string(i));
       registered[i] = true;
     }
   }
 
   void start(const actors::campaign_options& o) {
-    shard = sys.spawn(fake_shard, shard_state);
-    auto shards = std::make_shared<std::vector<caf::actor>>(std::vector<caf::actor>{shard});
+    for (std::size_t i = 0; i < users.size(); ++i) directory.set(i, sys.spawn(fake_phone, phones, i));
     campaign = sys.spawn(actors::campaign_actor,
-                         actors::campaign_setup{.options = o, .users = users, .shard_size = users.size(),
-                                                .shards = shards, .registered = &registered,
-                                                .progress = progress});
+                         actors::campaign_setup{.options = o, .users = users, .directory = &directory,
+                                                .registered = &registered, .progress = progress});
     sched.run();
   }
 
@@ -86,14 +85,24 @@ struct fixture {
     sched.run();
   }
 
+  // Ends the n oldest calls.
   void end_calls(std::size_t n) {
-    caf::anon_send(shard, actors::stop_atom::value, n);
+    n = std::min(n, phones->pending.size());
+    std::set<std::size_t> callers;
+    for (std::size_t i = 0; i < n; ++i) {
+      phones->pending[i].ending = true;
+      callers.insert(phones->pending[i].caller);
+    }
+    for (auto c : callers) caf::anon_send(directory.get(c), actors::stop_atom::value);
     sched.run();
   }
 
   ~fixture() {
     caf::anon_send_exit(campaign, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(shard, caf::exit_reason::user_shutdown);
+    for (std::size_t i = 0; i < users.size(); ++i) {
+      if (auto a = directory.get(i)) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+      directory.set(i, caf::actor{});
+    }
     sched.run();
   }
 };
@@ -101,7 +110,7 @@ struct fixture {
 // No phone is in two open calls, and nobody calls itself.
 void check_pairs(const fixture& f) {
   std::multiset<std::string> in_call;
-  for (const auto& c : f.shard_state->pending) {
+  for (const auto& c : f.phones->pending) {
     CHECK(f.users[c.caller] != c.callee);
     in_call.insert(f.users[c.caller]);
     in_call.insert(c.callee);
@@ -114,15 +123,15 @@ void check_pairs(const fixture& f) {
 TEST_CASE("the campaign paces calls at its rate and never exceeds the concurrency cap") {
   fixture f(50);
   f.start({.total = 30, .rate = 100, .max_concurrent = 5, .seed = 3});
-  CHECK(f.shard_state->total == 1);  // one call is due at once
+  CHECK(f.phones->total == 1);  // one call is due at once
   f.advance(20ms);                    // 100/s for 20 ms: three calls due
-  CHECK(f.shard_state->total == 3);
+  CHECK(f.phones->total == 3);
   f.advance(100ms);                   // many due, but only 5 may be open
-  CHECK(f.shard_state->pending.size() == 5);
+  CHECK(f.phones->pending.size() == 5);
   check_pairs(f);
   f.end_calls(2);
   f.advance(10ms);
-  CHECK(f.shard_state->pending.size() == 5);
+  CHECK(f.phones->pending.size() == 5);
   check_pairs(f);
   // End calls until the total is placed; then the campaign is done once all have ended.
   for (int i = 0; i < 100 && !f.progress->done.load(); ++i) {
@@ -130,7 +139,7 @@ TEST_CASE("the campaign paces calls at its rate and never exceeds the concurrenc
     f.advance(10ms);
     check_pairs(f);
   }
-  CHECK(f.shard_state->total == 30);
+  CHECK(f.phones->total == 30);
   CHECK(f.progress->done.load());
   CHECK(f.progress->finished.load() == 30);
 }
@@ -141,8 +150,8 @@ TEST_CASE("the campaign picks only registered idle phones and never a phone call
   f.start({.total = 10, .rate = 1000, .max_concurrent = 10, .seed = 9});
   f.advance(50ms);
   // Three registered phones make one call at a time (a call takes two of them).
-  REQUIRE(f.shard_state->pending.size() == 1);
-  const auto& c = f.shard_state->pending.front();
+  REQUIRE(f.phones->pending.size() == 1);
+  const auto& c = f.phones->pending.front();
   CHECK(c.caller < 3);
   CHECK((c.callee == "u0" || c.callee == "u1" || c.callee == "u2"));
   check_pairs(f);
@@ -153,10 +162,10 @@ TEST_CASE("the campaign stops placing calls when its duration has passed") {
   fixture f(20);
   f.start({.total = 1000, .rate = 10, .max_concurrent = 100, .duration = 1s, .seed = 5});
   f.advance(500ms);
-  const auto halfway = f.shard_state->total;
+  const auto halfway = f.phones->total;
   CHECK(halfway >= 5);
   f.advance(1500ms);
-  const auto at_end = f.shard_state->total;
+  const auto at_end = f.phones->total;
   CHECK(at_end <= 11);
   CHECK_FALSE(f.progress->placing.load());
   CHECK_FALSE(f.progress->done.load());  // calls still open
@@ -168,6 +177,6 @@ TEST_CASE("calls to users outside the fleet mark only the caller busy") {
   fixture f(4);
   f.start({.total = 4, .rate = 1000, .max_concurrent = 10, .seed = 1, .callees = {"7000"}});
   f.advance(20ms);
-  CHECK(f.shard_state->pending.size() == 4);  // every phone calls the external user at once
-  for (const auto& c : f.shard_state->pending) CHECK(c.callee == "7000");
+  CHECK(f.phones->pending.size() == 4);  // every phone calls the external user at once
+  for (const auto& c : f.phones->pending) CHECK(c.callee == "7000");
 }

@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <map>
@@ -49,6 +50,7 @@ class phone_env final : public environment {
   phone_env(network& net, std::string user) : net_(net), user_(std::move(user)) {}
   void send(const endpoint& to, std::string_view bytes) override;
   void start_timer(timer_token token, milliseconds after) override;
+  void cancel_timer(timer_token token) override;
   void on_event(const phone_event& e) override {
     events.push_back({e.kind, e.code, std::string(e.reason),
                       e.record != nullptr ? std::optional<call_record>(*e.record) : std::nullopt});
@@ -57,6 +59,7 @@ class phone_env final : public environment {
 
   std::vector<recorded_event> events;
   std::uint32_t max_slot = 0;  // the highest timer slot ever used
+  std::size_t cancelled = 0;   // timers the phone cancelled
 
   std::size_t count(event_kind k) const {
     std::size_t n = 0;
@@ -150,6 +153,23 @@ class network {
 
   void add_timer(const std::string& user, timer_token token, milliseconds after) {
     timers_.emplace(std::make_pair(now + after, seq_++), std::make_pair(user, token));
+  }
+
+  bool remove_timer(const std::string& user, timer_token token) {
+    for (auto it = timers_.begin(); it != timers_.end(); ++it) {
+      const auto& [u, t] = it->second;
+      if (u == user && t.slot == token.slot && t.generation == token.generation) {
+        timers_.erase(it);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Timers of phone `user` armed and neither fired nor cancelled.
+  std::size_t pending_timers(const std::string& user) const {
+    return static_cast<std::size_t>(std::count_if(timers_.begin(), timers_.end(),
+                                                  [&](const auto& e) { return e.second.first == user; }));
   }
 
   // Delivers queued messages and fires timers until `d` has passed.
@@ -333,6 +353,11 @@ inline void phone_env::send(const endpoint& to, std::string_view bytes) {
 inline void phone_env::start_timer(timer_token token, milliseconds after) {
   if (token.slot > max_slot) max_slot = token.slot;
   net_.add_timer(user_, token, after);
+}
+inline void phone_env::cancel_timer(timer_token token) {
+  // A phone cancels only timers it armed and that have not fired.
+  CHECK(net_.remove_timer(user_, token));
+  ++cancelled;
 }
 inline clock::time_point phone_env::now() const { return net_.now; }
 

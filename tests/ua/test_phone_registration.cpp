@@ -32,9 +32,15 @@ TEST_CASE("a 401 challenge is answered and the phone registers with the expiry t
   REQUIRE(a.env->last(event_kind::registered) != nullptr);
   CHECK(a.env->last(event_kind::registered)->reason == "600");
   CHECK(a->counters().registrations_succeeded == 1);
+  // Each REGISTER transaction's Timers E and F were cancelled by its response; what is left
+  // is Timer K of both transactions (§17.1.2.2) and the refresh.
+  CHECK(a.env->cancelled == 4);
+  CHECK(net.pending_timers("1001") == 3);
+  net.run_for(6s);
+  CHECK(net.pending_timers("1001") == 1);
 
   // The refresh comes at half the granted expiry, before the binding runs out.
-  net.run_for(299s);
+  net.run_for(293s);
   CHECK(net.sent_by("1001", "REGISTER").size() == 2);
   net.run_for(2s);
   const auto after = net.sent_by("1001", "REGISTER");

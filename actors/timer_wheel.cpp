@@ -1,0 +1,183 @@
+// The fleet's timer wheel and its ticking thread (see timer_wheel.hpp).
+#include "actors/timer_wheel.hpp"
+
+#include <algorithm>
+
+namespace sipfleet::actors {
+namespace {
+
+struct later_tick {
+  template <class T>
+  bool operator()(const T& a, const T& b) const {
+    return a.tick > b.tick;
+  }
+};
+
+}  // namespace
+
+timer_wheel::timer_wheel(clock::duration resolution, std::size_t slots, clock::time_point start)
+    : resolution_(std::max<clock::duration>(resolution, std::chrono::microseconds(100))),
+      start_(start),
+      buckets_(std::max<std::size_t>(slots, 2), k_none) {}
+
+std::int64_t timer_wheel::tick_of(clock::time_point t) const {
+  const auto d = (t - start_).count();
+  const auto r = resolution_.count();
+  if (d <= 0) return 0;
+  return (d + r - 1) / r;  // rounded up: a timer never fires early
+}
+
+timer_wheel::handle timer_wheel::schedule(clock::time_point deadline, std::uint32_t target,
+                                          std::uint64_t payload) {
+  std::lock_guard lock(mutex_);
+  std::uint32_t index = 0;
+  if (!free_.empty()) {
+    index = free_.back();
+    free_.pop_back();
+  } else {
+    index = static_cast<std::uint32_t>(entries_.size());
+    entries_.emplace_back();
+  }
+  entry& e = entries_[index];
+  e.tick = std::max(tick_of(deadline), now_tick_ + 1);
+  e.target = target;
+  e.payload = payload;
+  ++pending_;
+  if (e.tick - now_tick_ <= static_cast<std::int64_t>(buckets_.size())) {
+    link(index);
+  } else {
+    e.at = where::far;
+    far_.push_back({e.tick, index, e.generation});
+    std::push_heap(far_.begin(), far_.end(), later_tick{});
+  }
+  return {index, e.generation};
+}
+
+bool timer_wheel::cancel(handle h) {
+  std::lock_guard lock(mutex_);
+  if (h.generation == 0 || h.index >= entries_.size()) return false;
+  entry& e = entries_[h.index];
+  if (e.generation != h.generation || e.at == where::free) return false;
+  if (e.at == where::bucket) unlink(h.index);
+  // A far entry stays in the heap; its generation no longer matches, so it is skipped there.
+  release(h.index);
+  return true;
+}
+
+void timer_wheel::link(std::uint32_t index) {
+  entry& e = entries_[index];
+  const std::size_t b = static_cast<std::size_t>(e.tick % static_cast<std::int64_t>(buckets_.size()));
+  e.at = where::bucket;
+  e.prev = k_none;
+  e.next = buckets_[b];
+  if (e.next != k_none) entries_[e.next].prev = index;
+  buckets_[b] = index;
+}
+
+void timer_wheel::unlink(std::uint32_t index) {
+  entry& e = entries_[index];
+  if (e.prev != k_none) {
+    entries_[e.prev].next = e.next;
+  } else {
+    const std::size_t b = static_cast<std::size_t>(e.tick % static_cast<std::int64_t>(buckets_.size()));
+    buckets_[b] = e.next;
+  }
+  if (e.next != k_none) entries_[e.next].prev = e.prev;
+  e.prev = e.next = k_none;
+}
+
+void timer_wheel::release(std::uint32_t index) {
+  entry& e = entries_[index];
+  e.at = where::free;
+  if (++e.generation == 0) e.generation = 1;
+  free_.push_back(index);
+  --pending_;
+}
+
+void timer_wheel::take_bucket(std::size_t bucket, std::int64_t up_to, std::vector<expired>& out) {
+  const std::size_t first = out.size();
+  std::uint32_t i = buckets_[bucket];
+  while (i != k_none) {
+    const std::uint32_t next = entries_[i].next;
+    if (entries_[i].tick <= up_to) {
+      out.push_back({entries_[i].target, entries_[i].payload});
+      unlink(i);
+      release(i);
+    }
+    i = next;
+  }
+  // Entries are linked at the head: reverse to hand them out in the order they were set.
+  std::reverse(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+}
+
+void timer_wheel::pull_far(std::int64_t horizon) {
+  while (!far_.empty() && far_.front().tick <= horizon) {
+    std::pop_heap(far_.begin(), far_.end(), later_tick{});
+    const far_entry f = far_.back();
+    far_.pop_back();
+    entry& e = entries_[f.index];
+    if (e.at != where::far || e.generation != f.generation) continue;  // cancelled
+    link(f.index);
+  }
+}
+
+void timer_wheel::advance(clock::time_point now, std::vector<expired>& out) {
+  std::lock_guard lock(mutex_);
+  const auto d = (now - start_).count();
+  const std::int64_t target = d <= 0 ? 0 : d / resolution_.count();
+  const auto slots = static_cast<std::int64_t>(buckets_.size());
+  if (target - now_tick_ > slots) {
+    // A stall longer than the wheel (a suspended process): everything up to `target` is due.
+    for (std::size_t b = 0; b < buckets_.size(); ++b) take_bucket(b, target, out);
+    now_tick_ = target;
+    pull_far(target + slots);
+    for (std::size_t b = 0; b < buckets_.size(); ++b) take_bucket(b, target, out);
+    return;
+  }
+  while (now_tick_ < target) {
+    ++now_tick_;
+    take_bucket(static_cast<std::size_t>(now_tick_ % slots), now_tick_, out);
+    pull_far(now_tick_ + slots);
+  }
+}
+
+std::size_t timer_wheel::pending() const {
+  std::lock_guard lock(mutex_);
+  return pending_;
+}
+
+// ---- the ticking thread ------------------------------------------------------------------------
+
+timer_thread::timer_thread(timer_wheel& wheel, deliver_fn deliver)
+    : wheel_(wheel), deliver_(std::move(deliver)), thread_([this] { run(); }) {}
+
+timer_thread::~timer_thread() { stop(); }
+
+void timer_thread::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void timer_thread::run() {
+  std::vector<timer_wheel::expired> batch;
+  auto next = timer_wheel::clock::now();
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    next += wheel_.resolution();
+    if (stop_cv_.wait_until(lock, next, [this] { return stopping_; })) break;
+    lock.unlock();
+    const auto now = timer_wheel::clock::now();
+    batch.clear();
+    wheel_.advance(now, batch);
+    if (!batch.empty()) deliver_(batch);
+    // Behind by more than a few ticks (a loaded machine): do not burst to catch up.
+    if (now - next > 4 * wheel_.resolution()) next = now;
+    lock.lock();
+  }
+}
+
+}  // namespace sipfleet::actors
