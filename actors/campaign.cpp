@@ -95,7 +95,7 @@ caf::behavior campaign_actor(caf::event_based_actor* self, campaign_setup setup)
             // A campaign call always ends: hold 0 means hang up as soon as it is answered (the
             // phone's own hold 0 means "until told", which only the API uses).
             const auto hold = std::max<std::int64_t>(1, o.hold.count());
-            self->request(phone, caf::infinite, call_atom::value, target, hold)
+            self->request(phone, caf::infinite, phone_input{place_call{target, hold, true}})
                 .then([done](call_outcome&) { done(); }, [done](caf::error&) { done(); });
           }
           if (st->started >= o.total) stop_placing();

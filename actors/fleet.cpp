@@ -26,6 +26,7 @@
 
 #include "actors/campaign.hpp"
 #include "actors/directory.hpp"
+#include "actors/heap.hpp"
 #include "actors/messages.hpp"
 #include "actors/phone_actor.hpp"
 #include "actors/shared_state.hpp"
@@ -38,7 +39,7 @@ namespace {
 // is spawned (and again when it is restarted), not kept per phone beside the phone's own.
 struct blueprint {
   ua::phone_config prototype;
-  std::vector<std::string> users;
+  const std::vector<std::string>* users = nullptr;  // the fleet's options: not copied
   std::string password_template;
   std::vector<ua::endpoint> locals;  // per transport socket
   std::uint64_t seed = 1;
@@ -64,8 +65,8 @@ struct blueprint {
     const std::size_t socket = index % locals.size();
     phone_setup p{.config = prototype, .index = index, .socket = socket,
                   .seed = phone_seed(index, incarnation), .incarnation = incarnation, .shared = shared};
-    p.config.user = users[index];
-    p.config.password = expand(password_template, users[index]);
+    p.config.user = (*users)[index];
+    p.config.password = expand(password_template, (*users)[index]);
     p.config.local = locals[socket];
     p.config.route_key = route_key_of(index);
     return p;
@@ -89,19 +90,82 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipfleet::actors::shard_setup)
 namespace sipfleet::actors {
 namespace {
 
-caf::behavior shard_actor(caf::event_based_actor* self, shard_setup setup) {
-  struct state_t {
+// Starting or stopping a shard's phones at a rate: phone i is due (i - base) / rate seconds
+// after t0; `sent` phones have been told so far.
+struct shard_pacer {
+  bool active = false;
+  double rate = 0;
+  timer_wheel::clock::time_point t0{};
+  std::uint64_t base = 0;
+  std::size_t sent = 0;
+
+  double due(std::size_t index) const {
+    return rate > 0 ? static_cast<double>(index - std::min<std::uint64_t>(index, base)) / rate : 0;
+  }
+  double elapsed(timer_wheel::clock::time_point now) const {
+    return std::chrono::duration<double>(now - t0).count();
+  }
+};
+
+struct shard_state {
     shard_setup setup;
     std::unordered_map<caf::actor_addr, std::uint32_t> by_addr;  // phone -> fleet index
     bool stopping = false;
-    // The paced stop.
+    shard_pacer starts;
+    shard_pacer stops;
     caf::response_promise stop_promise;
-    double stop_rate = 0;
-    timer_wheel::clock::time_point stop_t0{};
-    std::size_t stops_sent = 0;
     std::size_t stops_pending = 0;
-  };
-  auto st = std::make_shared<state_t>();
+    std::uint64_t tick_generation = 0;  // only the latest tick chain goes on
+};
+
+// Tells the phones that are due to start or stop, and sleeps until the next one is due (one
+// delayed message per shard, not one timer per phone).
+void pace(caf::event_based_actor* self, const std::shared_ptr<shard_state>& st) {
+  const auto now = timer_wheel::clock::now();
+  const blueprint& plan = *st->setup.plan;
+  double next = -1;  // seconds from now until the next phone is due; -1: none
+  auto consider = [&next](double wait) { next = next < 0 ? wait : std::min(next, wait); };
+  if (st->starts.active) {
+    auto& p = st->starts;
+    const double elapsed = p.elapsed(now);
+    while (p.sent < st->setup.count) {
+      const std::size_t index = st->setup.first + p.sent;
+      if (p.due(index) > elapsed) {
+        consider(p.due(index) - elapsed);
+        break;
+      }
+      ++p.sent;
+      self->send(plan.directory->get(index), phone_input{start_phone{}});
+    }
+    if (p.sent == st->setup.count) p.active = false;
+  }
+  if (st->stops.active) {
+    auto& p = st->stops;
+    const double elapsed = p.elapsed(now);
+    while (p.sent < st->setup.count) {
+      const std::size_t index = st->setup.first + p.sent;
+      if (p.due(index) > elapsed) {
+        consider(p.due(index) - elapsed);
+        break;
+      }
+      ++p.sent;
+      auto done = [st] {
+        if (--st->stops_pending == 0) st->stop_promise.deliver(true);
+      };
+      self->request(plan.directory->get(index), caf::infinite, phone_input{stop_phone{}})
+          .then([done](bool) { done(); }, [done](caf::error&) { done(); });
+    }
+    if (p.sent == st->setup.count) p.active = false;
+  }
+  if (next >= 0) {
+    const auto wait = std::max<std::chrono::microseconds>(
+        std::chrono::microseconds(static_cast<std::int64_t>(next * 1e6)), std::chrono::milliseconds(5));
+    self->delayed_send(self, wait, tick_atom::value, ++st->tick_generation);
+  }
+}
+
+caf::behavior shard_actor(caf::event_based_actor* self, shard_setup setup) {
+  auto st = std::make_shared<shard_state>();
   st->setup = std::move(setup);
   st->by_addr.reserve(st->setup.count);
   // Phones are linked to their shard: when the shard is told to exit, they go with it. The
@@ -110,7 +174,7 @@ caf::behavior shard_actor(caf::event_based_actor* self, shard_setup setup) {
   auto spawn_phone = [self, st](std::size_t index) {
     const blueprint& plan = *st->setup.plan;
     const std::uint8_t incarnation = ++plan.shared->incarnation[index];
-    auto p = self->spawn<caf::linked>(phone_actor, plan.make(index, incarnation));
+    auto p = actors::spawn_phone(self, plan.make(index, incarnation));
     st->by_addr[p.address()] = static_cast<std::uint32_t>(index);
     plan.directory->set(index, p);
     return p;
@@ -132,59 +196,32 @@ caf::behavior shard_actor(caf::event_based_actor* self, shard_setup setup) {
     if (shared.registered[index].exchange(false)) shared.stats.phones_registered.fetch_sub(1);
     shared.stats.phone_restarts.fetch_add(1, std::memory_order_relaxed);
     auto p = spawn_phone(index);
-    self->send(p, start_atom::value);
+    self->send(p, phone_input{start_phone{}});
   });
 
   return {
+      // Register every phone, paced: phone i of the fleet starts (i - base) / rate seconds from
+      // now (rate 0: all at once). base 0 paces the whole fleet across its shards; a respawned
+      // shard passes its first index and paces only itself.
       [self, st](start_atom, double rate, std::uint64_t base) {
-        // Phone i of the fleet starts (i - base) / rate seconds from now, through the timer
-        // wheel: base 0 paces the whole fleet, a respawned shard's first index paces only it.
-        const blueprint& plan = *st->setup.plan;
-        const auto t0 = timer_wheel::clock::now();
-        for (std::size_t k = 0; k < st->setup.count; ++k) {
-          const std::size_t index = st->setup.first + k;
-          if (rate <= 0) {
-            self->send(plan.directory->get(index), start_atom::value);
-          } else {
-            const auto at = std::chrono::microseconds(
-                static_cast<std::int64_t>(static_cast<double>(index - std::min<std::uint64_t>(index, base)) / rate * 1e6));
-            plan.shared->timers.schedule(t0 + at, static_cast<std::uint32_t>(index),
-                                         timer_payload(k_start_slot, 0, plan.shared->incarnation[index]));
-          }
-        }
+        st->starts = {.active = true, .rate = rate, .t0 = timer_wheel::clock::now(), .base = base, .sent = 0};
+        pace(self, st);
       },
-      // Hang up and unregister every phone, paced like the start (phone i at i / rate seconds;
-      // rate 0: all at once), so the registrar is not hit by the whole fleet in one burst.
-      // The answer comes when every phone has answered.
+      // Hang up and unregister every phone, paced like the start (from index 0), so that the
+      // registrar is not hit by the whole fleet in one burst. Phones not started yet are not
+      // started any more. The answer comes when every phone has answered.
       [self, st](stop_atom, double rate) {
         st->stopping = true;
+        st->starts.active = false;
         st->stop_promise = self->make_response_promise();
-        st->stop_rate = rate;
-        st->stop_t0 = timer_wheel::clock::now();
-        st->stops_sent = 0;
+        st->stops = {.active = true, .rate = rate, .t0 = timer_wheel::clock::now(), .base = 0, .sent = 0};
         st->stops_pending = st->setup.count;
         if (st->stops_pending == 0) st->stop_promise.deliver(true);
-        self->send(self, tick_atom::value);
+        pace(self, st);
         return st->stop_promise;
       },
-      [self, st](tick_atom) {
-        const double elapsed = std::chrono::duration<double>(timer_wheel::clock::now() - st->stop_t0).count();
-        while (st->stops_sent < st->setup.count) {
-          const std::size_t index = st->setup.first + st->stops_sent;
-          const double due = st->stop_rate > 0 ? static_cast<double>(index) / st->stop_rate : 0;
-          if (due > elapsed) {
-            const auto wait = std::chrono::microseconds(static_cast<std::int64_t>((due - elapsed) * 1e6));
-            self->delayed_send(self, std::max<std::chrono::microseconds>(wait, std::chrono::milliseconds(5)),
-                               tick_atom::value);
-            return;
-          }
-          ++st->stops_sent;
-          auto done = [st] {
-            if (--st->stops_pending == 0) st->stop_promise.deliver(true);
-          };
-          self->request(st->setup.plan->directory->get(index), caf::infinite, stop_atom::value)
-              .then([done](bool) { done(); }, [done](caf::error&) { done(); });
-        }
+      [self, st](tick_atom, std::uint64_t generation) {
+        if (generation == st->tick_generation) pace(self, st);
       },
   };
 }
@@ -265,7 +302,7 @@ class fleet_impl final : public fleet {
     stats_.phones_total.store(static_cast<std::int64_t>(n));
     auto plan = std::make_shared<blueprint>();
     plan->prototype = options_.prototype;
-    plan->users = options_.users;
+    plan->users = &options_.users;
     plan->password_template = options_.password_template;
     for (std::size_t k = 0; k < net_->socket_count(); ++k) plan->locals.push_back(net_->local_endpoint(k));
     plan->seed = options_.seed;
@@ -281,20 +318,22 @@ class fleet_impl final : public fleet {
     root_ = system_.spawn(root_actor, std::move(setups), &shards_, options_.register_rate);
     caf::scoped_actor self{system_};
     self->request(root_, caf::infinite, get_atom::value).receive([](bool) {}, [](caf::error&) {});
-    ticker_ = std::make_unique<timer_thread>(wheel_, [this](std::span<const timer_wheel::expired> due) {
-      for (const auto& e : due) {
-        if (auto a = directory_.get(e.target)) caf::anon_send(a, timer_atom::value, e.payload);
-      }
-    });
+    ticker_ = std::make_unique<timer_thread>(
+        wheel_,
+        [this](std::span<const timer_wheel::expired> due) {
+          for (const auto& e : due) {
+            if (auto a = directory_.get(e.target)) caf::anon_send(a, phone_input{timer_fired{e.payload}});
+          }
+        },
+        [trim = heap_trimmer{}]() mutable { (void)trim(); });
     net_->set_routes(std::move(routes));
     net_->start(
         [this](std::size_t phone, std::shared_ptr<const sip::message> m, ua::endpoint from) {
-          if (auto a = directory_.get(phone)) caf::anon_send(a, sip_atom::value, inbound{std::move(m), std::move(from)});
+          if (auto a = directory_.get(phone)) caf::anon_send(a, phone_input{inbound{std::move(m), std::move(from)}});
         },
         [this](std::size_t phone, std::string bytes, std::string reason, ua::endpoint from) {
           if (auto a = directory_.get(phone))
-            caf::anon_send(a, malformed_atom::value,
-                           inbound_malformed{std::move(bytes), std::move(reason), std::move(from)});
+            caf::anon_send(a, phone_input{inbound_malformed{std::move(bytes), std::move(reason), std::move(from)}});
         });
   }
 
@@ -341,7 +380,7 @@ class fleet_impl final : public fleet {
     if (!phone) return phone.err();
     caf::scoped_actor self{system_};
     sip::result<ua::call_record> out = sip::error{"timeout"};
-    self->request(*phone, timeout, call_atom::value, target, static_cast<std::int64_t>(hold.count()))
+    self->request(*phone, timeout, phone_input{place_call{target, static_cast<std::int64_t>(hold.count()), true}})
         .receive([&](call_outcome& o) { out = std::move(o.record); },
                  [&](caf::error& e) { out = sip::error{system_.render(e)}; });
     return out;
@@ -353,7 +392,7 @@ class fleet_impl final : public fleet {
     if (!phone) return phone.err();
     caf::scoped_actor self{system_};
     sip::result<std::string> out = sip::error{"timeout"};
-    self->request(*phone, std::chrono::seconds(10), dial_atom::value, target, static_cast<std::int64_t>(hold.count()))
+    self->request(*phone, std::chrono::seconds(10), phone_input{place_call{target, static_cast<std::int64_t>(hold.count()), false}})
         .receive([&](std::string& id) { out = std::move(id); },
                  [&](caf::error& e) { out = sip::error{system_.render(e)}; });
     return out;
@@ -364,7 +403,7 @@ class fleet_impl final : public fleet {
     if (!phone) return phone.err();
     caf::scoped_actor self{system_};
     sip::result<bool> out = sip::error{"timeout"};
-    self->request(*phone, std::chrono::seconds(10), action_atom::value, static_cast<std::uint8_t>(action), call_id)
+    self->request(*phone, std::chrono::seconds(10), phone_input{act_on_call{action, call_id}})
         .receive([&](bool) { out = true; }, [&](caf::error& e) { out = sip::error{system_.render(e)}; });
     return out;
   }
@@ -374,7 +413,7 @@ class fleet_impl final : public fleet {
     if (!phone) return phone.err();
     caf::scoped_actor self{system_};
     sip::result<std::vector<ua::call_record>> out = sip::error{"timeout"};
-    self->request(*phone, std::chrono::seconds(10), calls_atom::value)
+    self->request(*phone, std::chrono::seconds(10), phone_input{list_calls{}})
         .receive([&](call_list& l) { out = std::move(l.calls); },
                  [&](caf::error& e) { out = sip::error{system_.render(e)}; });
     return out;
@@ -383,7 +422,7 @@ class fleet_impl final : public fleet {
   sip::result<bool> crash_phone(const std::string& user) override {
     const auto phone = phone_of(user);
     if (!phone) return phone.err();
-    caf::anon_send(*phone, crash_atom::value);
+    caf::anon_send(*phone, phone_input{inject_crash{}});
     return true;
   }
 

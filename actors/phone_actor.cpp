@@ -3,6 +3,8 @@
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <variant>
 
 #include "actors/fleet.hpp"
 #include "actors/messages.hpp"
@@ -14,7 +16,9 @@ namespace {
 class actor_environment final : public ua::environment {
  public:
   explicit actor_environment(const phone_setup& setup)
-      : index_(setup.index), socket_(setup.socket), incarnation_(setup.incarnation), shared_(*setup.shared) {}
+      : index_(setup.index), socket_(setup.socket), incarnation_(setup.incarnation), shared_(*setup.shared) {
+    timers_.reserve(8);  // as the phone's own slots (actors/ua/phone.cpp)
+  }
 
   // A phone that stops (or fails) takes its timers with it.
   ~actor_environment() override {
@@ -26,7 +30,7 @@ class actor_environment final : public ua::environment {
   }
 
   void start_timer(ua::timer_token token, ua::milliseconds after) override {
-    if (token.slot >= k_start_slot) return;  // a phone never holds 16 million timers
+    if (token.slot > 0xffffff) return;  // a phone never holds 16 million timers (timer_payload)
     if (token.slot >= timers_.size()) timers_.resize(token.slot + 1);
     timers_[token.slot] = shared_.timers.schedule(
         ua::clock::now() + after, static_cast<std::uint32_t>(index_),
@@ -129,97 +133,104 @@ class actor_environment final : public ua::environment {
   bool failed_ = false;
 };
 
+// The actor's state lives inside the actor object (a stateful actor): the environment and
+// the phone are made when the actor starts and go when it stops (taking their timers along).
 struct phone_state {
-  std::unique_ptr<actor_environment> env;
-  std::unique_ptr<ua::phone> phone;
+  std::optional<actor_environment> env;
+  std::optional<ua::phone> phone;
 };
+
+using phone_self = caf::stateful_actor<phone_state>;
+
+// After each input: drop finished call records (the fleet has its copy) and answer stops.
+void settle(phone_state& st) {
+  if (st.env->calls_finished) {
+    st.env->calls_finished = false;
+    (void)st.phone->take_finished_calls();
+  }
+  if (st.env->unregistered_ && !st.env->pending_stops.empty()) {
+    for (auto& p : st.env->pending_stops) p.deliver(true);
+    st.env->pending_stops.clear();
+  }
+}
+
+sip::result<bool> act(ua::phone& phone, const act_on_call& a) {
+  switch (a.action) {
+    case call_action::answer: return phone.answer(a.call_id);
+    case call_action::hangup: return phone.hangup(a.call_id);
+    case call_action::hold: return phone.hold(a.call_id);
+    case call_action::resume: return phone.resume(a.call_id);
+  }
+  return sip::error{"unknown action"};
+}
+
+struct input_visitor {
+  phone_self* self;
+  phone_state& st;
+
+  void operator()(const inbound& in) const { st.phone->on_message(*in.message, in.from); }
+  void operator()(const inbound_malformed& in) const { st.phone->on_malformed(in.bytes, in.reason, in.from); }
+  void operator()(const timer_fired& t) const {
+    if (!st.env->mine(t.payload)) return;  // a predecessor's timer
+    st.phone->on_timer({payload_slot(t.payload), payload_generation(t.payload)});
+  }
+  void operator()(const start_phone&) const {
+    // Already on its way (a restarted phone gets a start at once and maybe its paced one).
+    const auto r = st.phone->registration();
+    if (r == ua::registration_state::registering || r == ua::registration_state::registered) return;
+    st.env->unregistered_ = false;
+    st.phone->start();
+  }
+  void operator()(const stop_phone&) const {
+    st.env->pending_stops.push_back(self->make_response_promise());
+    if (st.phone->registration() == ua::registration_state::unregistered && st.phone->active_calls() == 0) {
+      st.env->unregistered_ = true;
+    } else {
+      st.phone->stop();
+    }
+  }
+  void operator()(const place_call& c) const {
+    auto promise = self->make_response_promise();
+    auto id = st.phone->call(c.target, ua::milliseconds{c.hold_ms});
+    if (!id) {
+      promise.deliver(caf::make_error(caf::sec::runtime_error, id.err().reason));
+    } else if (c.wait) {
+      st.env->pending_calls.emplace(*id, promise);
+    } else {
+      promise.deliver(std::move(id).value());
+    }
+  }
+  void operator()(const act_on_call& a) const {
+    auto promise = self->make_response_promise();
+    const auto r = act(*st.phone, a);
+    if (!r) {
+      promise.deliver(caf::make_error(caf::sec::runtime_error, r.err().reason));
+    } else {
+      promise.deliver(true);
+    }
+  }
+  void operator()(const list_calls&) const { self->make_response_promise().deliver(call_list{st.phone->current_calls()}); }
+  // Fault injection: fail the way a bug would (the shard restarts the phone).
+  void operator()(const inject_crash&) const { self->quit(caf::exit_reason::unhandled_exception); }
+};
+
+caf::behavior phone_actor(phone_self* self, phone_setup setup) {
+  auto& st = self->state;
+  st.env.emplace(setup);
+  st.phone.emplace(std::move(setup.config), *st.env, setup.seed);
+  return {
+      [self](phone_input& in) {
+        auto& s = self->state;
+        std::visit(input_visitor{self, s}, in);
+        if (s.phone) settle(s);
+      },
+  };
+}
 
 }  // namespace
 
-caf::behavior phone_actor(caf::event_based_actor* self, phone_setup setup) {
-  auto state = std::make_shared<phone_state>();
-  state->env = std::make_unique<actor_environment>(setup);
-  state->phone = std::make_unique<ua::phone>(std::move(setup.config), *state->env, setup.seed);
-  // After each input: drop finished call records (the fleet has its copy) and answer stops.
-  auto settle = [state] {
-    if (state->env->calls_finished) {
-      state->env->calls_finished = false;
-      (void)state->phone->take_finished_calls();
-    }
-    if (state->env->unregistered_ && !state->env->pending_stops.empty()) {
-      for (auto& p : state->env->pending_stops) p.deliver(true);
-      state->env->pending_stops.clear();
-    }
-  };
-  return {
-      [state, settle](sip_atom, const inbound& in) {
-        state->phone->on_message(*in.message, in.from);
-        settle();
-      },
-      [state, settle](malformed_atom, const inbound_malformed& in) {
-        state->phone->on_malformed(in.bytes, in.reason, in.from);
-        settle();
-      },
-      [state, settle](timer_atom, std::uint64_t payload) {
-        if (!state->env->mine(payload)) return;
-        if (payload_slot(payload) == k_start_slot) {
-          state->env->unregistered_ = false;
-          state->phone->start();
-        } else {
-          state->phone->on_timer({payload_slot(payload), payload_generation(payload)});
-        }
-        settle();
-      },
-      [state, settle](start_atom) {
-        state->env->unregistered_ = false;
-        state->phone->start();
-        settle();
-      },
-      [self, state, settle](stop_atom) {
-        auto promise = self->make_response_promise();
-        state->env->pending_stops.push_back(promise);
-        if (state->phone->registration() == ua::registration_state::unregistered &&
-            state->phone->active_calls() == 0) {
-          state->env->unregistered_ = true;
-        } else {
-          state->phone->stop();
-        }
-        settle();
-        return promise;
-      },
-      [self, state, settle](call_atom, const std::string& target, std::int64_t hold_ms) {
-        auto promise = self->make_response_promise();
-        auto id = state->phone->call(target, ua::milliseconds{hold_ms});
-        if (!id) {
-          promise.deliver(caf::make_error(caf::sec::runtime_error, id.err().reason));
-        } else {
-          state->env->pending_calls.emplace(*id, promise);
-        }
-        settle();
-        return promise;
-      },
-      [state, settle](dial_atom, const std::string& target, std::int64_t hold_ms) -> caf::result<std::string> {
-        auto id = state->phone->call(target, ua::milliseconds{hold_ms});
-        settle();
-        if (!id) return caf::make_error(caf::sec::runtime_error, id.err().reason);
-        return std::move(id).value();
-      },
-      [state](calls_atom) { return call_list{state->phone->current_calls()}; },
-      // Fault injection: fail the way a bug would (the shard restarts the phone).
-      [self](crash_atom) { self->quit(caf::exit_reason::unhandled_exception); },
-      [state, settle](action_atom, std::uint8_t action, const std::string& call_id) -> caf::result<bool> {
-        sip::result<bool> r = sip::error{"unknown action"};
-        switch (static_cast<call_action>(action)) {
-          case call_action::answer: r = state->phone->answer(call_id); break;
-          case call_action::hangup: r = state->phone->hangup(call_id); break;
-          case call_action::hold: r = state->phone->hold(call_id); break;
-          case call_action::resume: r = state->phone->resume(call_id); break;
-        }
-        settle();
-        if (!r) return caf::make_error(caf::sec::runtime_error, r.err().reason);
-        return true;
-      },
-  };
+caf::actor spawn_phone(caf::event_based_actor* parent, phone_setup setup) {
+  return parent->spawn<caf::linked>(phone_actor, std::move(setup));
 }
 
 }  // namespace sipfleet::actors

@@ -2,9 +2,10 @@
 // carries out what it asks: bytes to the transport, timers on the fleet's timer wheel
 // (cancelled when the phone no longer wants them), events to the run statistics.
 //
-//   transport --(sip_atom inbound)--> phone actor --(bytes)--> transport
-//   timer thread --(timer_atom payload)--> phone actor     (found in the phone directory)
+//   transport --(inbound)--> phone actor --(bytes)--> transport
+//   timer thread --(timer_fired)--> phone actor     (found in the phone directory)
 //   shard/campaign/fleet --(start | stop | call | ...)--> phone actor
+// Everything a phone is told is one phone_input (actors/messages.hpp).
 #pragma once
 
 #include <caf/all.hpp>
@@ -25,7 +26,8 @@ struct phone_setup {
   fleet_shared* shared = nullptr;
 };
 
-caf::behavior phone_actor(caf::event_based_actor* self, phone_setup setup);
+// Spawns phone `setup.index`, linked to `parent` (its shard).
+caf::actor spawn_phone(caf::event_based_actor* parent, phone_setup setup);
 
 }  // namespace sipfleet::actors
 

@@ -148,8 +148,13 @@ std::size_t timer_wheel::pending() const {
 
 // ---- the ticking thread ------------------------------------------------------------------------
 
-timer_thread::timer_thread(timer_wheel& wheel, deliver_fn deliver)
-    : wheel_(wheel), deliver_(std::move(deliver)), thread_([this] { run(); }) {}
+timer_thread::timer_thread(timer_wheel& wheel, deliver_fn deliver, std::function<void()> chore,
+                           timer_wheel::clock::duration chore_interval)
+    : wheel_(wheel),
+      deliver_(std::move(deliver)),
+      chore_(std::move(chore)),
+      chore_interval_(chore_interval),
+      thread_([this] { run(); }) {}
 
 timer_thread::~timer_thread() { stop(); }
 
@@ -165,6 +170,7 @@ void timer_thread::stop() {
 void timer_thread::run() {
   std::vector<timer_wheel::expired> batch;
   auto next = timer_wheel::clock::now();
+  auto next_chore = next + chore_interval_;
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     next += wheel_.resolution();
@@ -174,6 +180,10 @@ void timer_thread::run() {
     batch.clear();
     wheel_.advance(now, batch);
     if (!batch.empty()) deliver_(batch);
+    if (chore_ && now >= next_chore) {
+      chore_();
+      next_chore = now + chore_interval_;
+    }
     // Behind by more than a few ticks (a loaded machine): do not burst to catch up.
     if (now - next > 4 * wheel_.resolution()) next = now;
     lock.lock();

@@ -94,11 +94,13 @@ class timer_wheel {
 };
 
 // The thread that ticks a wheel and hands each batch of due timers to `deliver` (called on
-// that thread, outside the wheel's lock). stop() (or the destructor) joins it.
+// that thread, outside the wheel's lock); every `chore_interval` it also runs `chore` (the
+// fleet's heap trimming). stop() (or the destructor) joins it.
 class timer_thread {
  public:
   using deliver_fn = std::function<void(std::span<const timer_wheel::expired>)>;
-  timer_thread(timer_wheel& wheel, deliver_fn deliver);
+  timer_thread(timer_wheel& wheel, deliver_fn deliver, std::function<void()> chore = {},
+               timer_wheel::clock::duration chore_interval = std::chrono::seconds(1));
   ~timer_thread();
   timer_thread(const timer_thread&) = delete;
   timer_thread& operator=(const timer_thread&) = delete;
@@ -109,6 +111,8 @@ class timer_thread {
 
   timer_wheel& wheel_;
   deliver_fn deliver_;
+  std::function<void()> chore_;
+  timer_wheel::clock::duration chore_interval_;
   std::mutex mutex_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;

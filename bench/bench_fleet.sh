@@ -14,7 +14,7 @@
 #
 # Everything runs on 127.0.0.1, bounded in calls and time. Kamailio's own CPU is not counted
 # for either tool (it is shown apart); the machine's cores are shared by the three.
-# Settings (environment): REG_PHONES=10000 REG_RATES="1000 2000 5000" IDLE_SECONDS=6
+# Settings (environment): REG_PHONES=10000 REG_RATES="1000 2000 5000" IDLE_SECONDS=9 IDLE_SAMPLE=6.5
 # CALL_PHONES=1000 CALL_RATES="50 100 200 400 800 1600" CALL_SECONDS=8 CALL_MAX=6000
 # MAX_CONCURRENT=500 KAM_CHILDREN=8 KAM_SHM=1024 KAM_PKG=32 BUILD=1 (0: use the existing
 # build/release/app/sipfleet) KEEP=0 (1: keep logs, reports and SIPp traces in the temp dir).
@@ -26,7 +26,10 @@ source "$REPO/tests/integration/lib.sh"
 
 REG_PHONES="${REG_PHONES:-10000}"
 REG_RATES="${REG_RATES:-1000 2000 5000}"
-IDLE_SECONDS="${IDLE_SECONDS:-6}"
+IDLE_SECONDS="${IDLE_SECONDS:-9}"
+# When the idle RSS is sampled: after Timer K (T4 = 5 s, RFC 3261 §17.1.2.2) has closed the
+# last REGISTER transaction, so the process holds registered phones and nothing else.
+IDLE_SAMPLE="${IDLE_SAMPLE:-6.5}"
 CALL_PHONES="${CALL_PHONES:-1000}"
 CALL_RATES="${CALL_RATES:-50 100 200 400 800 1600}"
 CALL_SECONDS="${CALL_SECONDS:-8}"
@@ -120,7 +123,7 @@ sipp_start() {
 
 # ---- 1. registration ---------------------------------------------------------------
 # fleet_reg NAME USERS RATE: sipfleet registers USERS, stays registered IDLE_SECONDS, then
-# unregisters. Samples VmRSS 2 s after every phone registered. Writes $T/NAME.{json,time,err,rss}.
+# unregisters. Samples VmRSS IDLE_SAMPLE s after every phone registered. Writes $T/NAME.{json,time,err,rss}.
 fleet_reg() {
   local name="$1" users="$2" rate="$3" total="$4"
   local k0; k0="$(kam_cpu)"
@@ -135,7 +138,7 @@ fleet_reg() {
     kill -0 "$tpid" 2>/dev/null || break
     sleep 0.1
   done
-  sleep 2
+  sleep "$IDLE_SAMPLE"
   [[ -n "$pid" ]] && rss="$(vmrss_kb "$pid")"
   echo "${rss:-0}" >"$T/$name.rss"
   wait "$tpid"

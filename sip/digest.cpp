@@ -334,6 +334,10 @@ digest_client::digest_client(digest_client_options options)
       only_realm_(std::move(options.credentials.realm)),
       make_cnonce_(std::move(options.make_cnonce)) {
   detail::wipe(options.credentials.password);  // whatever a short-string move left behind
+  // A client nearly always meets one realm; its entry is allocated with the client (a fleet of
+  // phones then does not scatter long-lived entries among the short-lived messages of the
+  // registration storm).
+  cache_.reserve(1);
 }
 
 digest_client::~digest_client() {

@@ -109,7 +109,7 @@ void phone::impl::on_invite_result(client_txn& t, int status, const sip::message
     c->provisional = true;
     if (status > 100 && !r->to().tag.empty()) {  // §12.1.2: an early dialog
       if (!c->dialog) {
-        if (auto d = sip::dialog::from_uac(t.request, *r)) c->dialog.emplace(std::move(*d));
+        if (auto d = sip::dialog::from_uac(*t.request, *r)) c->dialog.emplace(std::move(*d));
       } else if (c->dialog->matches(*r)) {
         c->dialog->on_response(*r);
       }
@@ -138,7 +138,7 @@ void phone::impl::on_invite_result(client_txn& t, int status, const sip::message
     r->for_each(status == 401 ? sip::header_id::www_authenticate
                               : sip::header_id::proxy_authenticate,
                 [&](std::string_view v) { challenges.push_back(v); });
-    t.request.for_each(status == 401 ? sip::header_id::authorization
+    t.request->for_each(status == 401 ? sip::header_id::authorization
                                      : sip::header_id::proxy_authorization,
                        [&](std::string_view v) { sent.push_back(v); });
     const auto outcome = digest_.on_challenge({.kind = kind, .challenges = challenges, .sent = sent});
@@ -171,13 +171,13 @@ void phone::impl::on_invite_2xx(call_leg& c, client_txn& t, const sip::message& 
   if (c.dialog && c.dialog->matches(r)) {
     c.dialog->on_response(r);
   } else {
-    auto d = sip::dialog::from_uac(t.request, r);
+    auto d = sip::dialog::from_uac(*t.request, r);
     if (!d) return;
     c.dialog.emplace(std::move(*d));
   }
   const std::string branch = new_branch();
   t.ack = c.dialog->build_ack({.via = via(branch),
-                               .invite_cseq = t.request.cseq().number,
+                               .invite_cseq = t.request->cseq().number,
                                .headers = {},
                                .content_type = {},
                                .body = {}});
@@ -201,7 +201,7 @@ void phone::impl::send_cancel(call_leg& c) {
   if (invite == nullptr) return;
   c.cancel_sent = true;
   c.record.state = call_state::ending;
-  start_client(sip::build_cancel(invite->request), client_purpose::cancel, c.id);
+  start_client(sip::build_cancel(*invite->request), client_purpose::cancel, c.id);
   arm_call(c, call_timer::cancel_guard, 64 * cfg_.timers.t1);
 }
 
@@ -316,7 +316,7 @@ void phone::impl::on_reinvite_result(client_txn& t, int status, const sip::messa
     c->dialog->on_response(*r);
     const std::string branch = new_branch();
     t.ack = c->dialog->build_ack({.via = via(branch),
-                                  .invite_cseq = t.request.cseq().number,
+                                  .invite_cseq = t.request->cseq().number,
                                   .headers = {},
                                   .content_type = {},
                                   .body = {}});

@@ -52,7 +52,10 @@ struct client_txn {
   std::uint32_t call = 0;  // the call it belongs to; 0: registration
   std::variant<txn::client_invite, txn::client_non_invite> machine;
   txn::client_key key;
-  sip::message request;  // as sent: the bytes to retransmit, the fields for ACK/CANCEL/dialog
+  // As sent: the bytes to retransmit, the fields for ACK/CANCEL/dialog. A non-INVITE one is
+  // freed at the final response (Timer K only absorbs retransmitted responses, §17.1.2.2): a
+  // fleet registering holds thousands of transactions in Completed.
+  std::optional<sip::message> request;
   std::string ack;       // the ACK for its final response (non-2xx: §17.1.1.3; 2xx: §13.2.2.4)
   bool dead = false;     // Terminated: erased at the end of the current entry point
 };

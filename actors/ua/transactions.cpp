@@ -84,11 +84,11 @@ void phone::impl::run_client(client_txn& t, const txn::action_list& actions,
                              const sip::message* response) {
   for (const auto& a : actions) {
     if (const auto* s = std::get_if<txn::send_request>(&a)) {
-      send_to_proxy(t.request.raw());
+      if (t.request) send_to_proxy(t.request->raw());
       if (s->retransmission) count_retransmission(t.call);
     } else if (const auto* ack = std::get_if<txn::send_ack>(&a)) {
       // §17.1.1.3: built once from the INVITE and the final response, resent as is.
-      if (t.ack.empty() && response != nullptr) t.ack = txn::build_ack(t.request, *response);
+      if (t.ack.empty() && response != nullptr) t.ack = txn::build_ack(*t.request, *response);
       if (!t.ack.empty()) send_to_proxy(t.ack);
       if (ack->retransmission) count_retransmission(t.call);
     } else if (const auto* st = std::get_if<txn::start_timer>(&a)) {
@@ -104,6 +104,10 @@ void phone::impl::run_client(client_txn& t, const txn::action_list& actions,
       t.dead = true;
     }
   }
+  // A non-INVITE transaction past its final response never sends its request again.
+  if (const auto* m = std::get_if<txn::client_non_invite>(&t.machine);
+      m != nullptr && m->state() >= txn::client_non_invite_state::completed)
+    t.request.reset();
 }
 
 void phone::impl::on_client_result(client_txn& t, int status, const sip::message* response) {

@@ -35,11 +35,12 @@ struct fake_phones_state {
 // Stands in for phone `index`: keeps each call open until the test ends it.
 caf::behavior fake_phone(caf::event_based_actor* self, std::shared_ptr<fake_phones_state> st, std::size_t index) {
   return {
-      [self, st, index](actors::call_atom, const std::string& callee, std::int64_t) {
-        auto promise = self->make_response_promise();
-        st->pending.push_back({index, callee, promise});
+      [self, st, index](actors::phone_input& in) {
+        const auto* call = std::get_if<actors::place_call>(&in);
+        REQUIRE(call != nullptr);
+        CHECK(call->wait);  // the campaign waits for the end of each call
+        st->pending.push_back({index, call->target, self->make_response_promise()});
         ++st->total;
-        return promise;
       },
       // End this phone's calls marked as ending (a promise is delivered by the actor that made it).
       [st, index](actors::stop_atom) {
