@@ -118,45 +118,38 @@ struct shard_state {
     std::uint64_t tick_generation = 0;  // only the latest tick chain goes on
 };
 
+// Calls tell(index) for each of the shard's phones due by now; returns the seconds until the
+// next one is due, or -1 when none is left.
+template <class Tell>
+double advance(shard_pacer& p, const shard_setup& setup, timer_wheel::clock::time_point now, Tell tell) {
+  if (!p.active) return -1;
+  const double elapsed = p.elapsed(now);
+  while (p.sent < setup.count) {
+    const std::size_t index = setup.first + p.sent;
+    if (p.due(index) > elapsed) return p.due(index) - elapsed;
+    ++p.sent;
+    tell(index);
+  }
+  p.active = false;
+  return -1;
+}
+
 // Tells the phones that are due to start or stop, and sleeps until the next one is due (one
 // delayed message per shard, not one timer per phone).
 void pace(caf::event_based_actor* self, const std::shared_ptr<shard_state>& st) {
   const auto now = timer_wheel::clock::now();
-  const blueprint& plan = *st->setup.plan;
-  double next = -1;  // seconds from now until the next phone is due; -1: none
-  auto consider = [&next](double wait) { next = next < 0 ? wait : std::min(next, wait); };
-  if (st->starts.active) {
-    auto& p = st->starts;
-    const double elapsed = p.elapsed(now);
-    while (p.sent < st->setup.count) {
-      const std::size_t index = st->setup.first + p.sent;
-      if (p.due(index) > elapsed) {
-        consider(p.due(index) - elapsed);
-        break;
-      }
-      ++p.sent;
-      self->send(plan.directory->get(index), phone_input{start_phone{}});
-    }
-    if (p.sent == st->setup.count) p.active = false;
-  }
-  if (st->stops.active) {
-    auto& p = st->stops;
-    const double elapsed = p.elapsed(now);
-    while (p.sent < st->setup.count) {
-      const std::size_t index = st->setup.first + p.sent;
-      if (p.due(index) > elapsed) {
-        consider(p.due(index) - elapsed);
-        break;
-      }
-      ++p.sent;
-      auto done = [st] {
-        if (--st->stops_pending == 0) st->stop_promise.deliver(true);
-      };
-      self->request(plan.directory->get(index), caf::infinite, phone_input{stop_phone{}})
-          .then([done](bool) { done(); }, [done](caf::error&) { done(); });
-    }
-    if (p.sent == st->setup.count) p.active = false;
-  }
+  const phone_directory& directory = *st->setup.plan->directory;
+  const double next_start = advance(st->starts, st->setup, now, [&](std::size_t index) {
+    self->send(directory.get(index), phone_input{start_phone{}});
+  });
+  const double next_stop = advance(st->stops, st->setup, now, [&](std::size_t index) {
+    auto done = [st] {
+      if (--st->stops_pending == 0) st->stop_promise.deliver(true);
+    };
+    self->request(directory.get(index), caf::infinite, phone_input{stop_phone{}})
+        .then([done](bool) { done(); }, [done](caf::error&) { done(); });
+  });
+  const double next = next_start < 0 ? next_stop : next_stop < 0 ? next_start : std::min(next_start, next_stop);
   if (next >= 0) {
     const auto wait = std::max<std::chrono::microseconds>(
         std::chrono::microseconds(static_cast<std::int64_t>(next * 1e6)), std::chrono::milliseconds(5));
