@@ -90,7 +90,8 @@ void phone::impl::on_new_invite(const sip::message& m, const endpoint& from) {
   c.invite_txn = t->id;
   t->call = c.id;
   auto o = with(180, c.local_tag);
-  o.contact = contact_;
+  const std::string contact = contact_uri();
+  o.contact = contact;
   respond(*t, sip::build_response(m, o), 180);
   c.record.ringing = env_.now();
   ++counters_.calls_received;
@@ -110,7 +111,8 @@ sip::result<bool> phone::impl::answer_call(call_leg& c) {
   if (t == nullptr || !t->request) return sip::error{"the INVITE is gone"};
   const std::string body = c.offerless ? c.media->create_offer() : c.media->last_sent_sdp();
   auto o = with(200, c.local_tag);
-  o.contact = contact_;
+  const std::string contact = contact_uri();
+  o.contact = contact;
   o.content_type = "application/sdp";
   o.body = body;
   const sip::extra_header allow{.name = "Allow", .value = allowed_methods};
@@ -245,7 +247,8 @@ void phone::impl::on_reinvite(call_leg& c, server_txn& t, const sip::message& m)
     body = c.media->last_sent_sdp();
   }
   auto o = with(200, c.local_tag);
-  o.contact = contact_;
+  const std::string contact = contact_uri();
+  o.contact = contact;
   o.content_type = "application/sdp";
   o.body = body;
   send_2xx(c, t, sip::build_response(m, o));

@@ -31,10 +31,6 @@ phone::impl::impl(phone_config config, environment& env, std::uint64_t seed)
                  sip::append_token(s, rng_, 16);
                  return s;
                }}) {
-  aor_ = "<sip:" + cfg_.user + "@" + cfg_.domain + ">";
-  contact_ = "<sip:" + cfg_.user + "@" + host_for_uri(cfg_.local.host) + ":" +
-             std::to_string(cfg_.local.port) +
-             (cfg_.transport == transport_kind::tcp ? ";transport=tcp>" : ">");
   // What a registering phone holds for its lifetime is allocated now, beside the phone, not
   // in the middle of the registration's short-lived messages (whose holes would then stay
   // mapped: measured as ~2 KiB of resident memory per idle phone).
@@ -43,6 +39,14 @@ phone::impl::impl(phone_config config, environment& env, std::uint64_t seed)
   reg_cseq_ = sip::make_initial_cseq(rng_);
   slots_.reserve(8);  // a registration holds up to ~6 timers at once
   free_slots_.reserve(8);
+}
+
+// Made when a message needs them rather than kept: 100,000 phones would hold ~16 MB of copies.
+std::string phone::impl::aor() const { return "<sip:" + cfg_.user + "@" + cfg_.domain + ">"; }
+
+std::string phone::impl::contact_uri() const {
+  return "<sip:" + cfg_.user + "@" + host_for_uri(cfg_.local.host) + ":" + std::to_string(cfg_.local.port) +
+         (cfg_.transport == transport_kind::tcp ? ";transport=tcp>" : ">");
 }
 
 // Every branch is "z9hG4bK" + route_key + "." + random (phone.hpp): the transport routes a

@@ -144,6 +144,8 @@ struct phone::impl {
 
   // ---- phone.cpp: plumbing ----
   std::string new_branch();
+  std::string aor() const;          // <sip:USER@DOMAIN>
+  std::string contact_uri() const;  // <sip:USER@HOST:PORT[;transport=tcp]>
   sip::via_spec via(std::string_view branch) const;
   txn::options txn_options() const;
   void send_to_proxy(std::string_view bytes);
@@ -233,8 +235,6 @@ struct phone::impl {
   sip::random_source rng_;
   sip::digest_client digest_;
   phone_counters counters_{};
-  std::string aor_;      // <sip:USER@DOMAIN>
-  std::string contact_;  // <sip:USER@HOST:PORT[;transport=tcp]>
 
   // Registration (RFC 3261 §10.2: one Call-ID for every REGISTER to the registrar, CSeq up).
   registration_state reg_state_ = registration_state::unregistered;
