@@ -54,8 +54,9 @@ struct client_txn {
   txn::client_key key;
   // As sent: the bytes to retransmit, the fields for ACK/CANCEL/dialog. A non-INVITE one is
   // freed at the final response (Timer K only absorbs retransmitted responses, §17.1.2.2): a
-  // fleet registering holds thousands of transactions in Completed.
-  std::optional<sip::message> request;
+  // fleet registering holds thousands of transactions in Completed. Behind a pointer: a
+  // message is 768 bytes even when empty, and Completed lasts T4 (5 s) after each REGISTER.
+  std::unique_ptr<sip::message> request;
   std::string ack;       // the ACK for its final response (non-2xx: §17.1.1.3; 2xx: §13.2.2.4)
   bool dead = false;     // Terminated: erased at the end of the current entry point
 };
@@ -68,7 +69,7 @@ struct server_txn {
   std::variant<txn::server_invite, txn::server_non_invite> machine;
   txn::server_key key;
   endpoint from;                         // where responses go (the source, RFC 3581)
-  std::optional<sip::message> request;   // INVITE only, kept while a final response is due
+  std::unique_ptr<sip::message> request;  // INVITE only, kept while a final response is due
   std::string last_response;             // what the machine's send_response resends
   std::uint32_t call = 0;
   bool dead = false;

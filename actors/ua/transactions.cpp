@@ -35,7 +35,7 @@ client_txn::client_txn(std::uint32_t id_, client_purpose purpose_, std::uint32_t
       machine(client_machine(request_.method(), opts)),
       key(txn::client_key_for_request(request_.top_via().branch, request_.method(),
                                       request_.method_text())),
-      request(std::move(request_)) {}
+      request(std::make_unique<sip::message>(std::move(request_))) {}
 
 server_txn::server_txn(std::uint32_t id_, bool invite, txn::server_key key_, endpoint from_,
                        const txn::options& opts)
@@ -181,7 +181,7 @@ server_txn* phone::impl::start_server(const sip::message& m, const endpoint& fro
                                                   txn_options()));
   server_txn& t = *servers_.back();
   if (invite) {
-    t.request = m.clone();
+    t.request = std::make_unique<sip::message>(m.clone());
     t.last_response = sip::answer(m, 100);  // what send_trying sends (§8.2.6.1, no To tag)
   }
   auto actions = std::visit([](auto& machine) { return machine.on(txn::start{}); }, t.machine);
