@@ -10,6 +10,8 @@ heap_figures heap_now() {
   return {.in_use = m.uordblks + m.hblkhd, .free = m.fordblks};
 }
 
+void use_one_arena() { (void)mallopt(M_ARENA_MAX, 1); }
+
 bool heap_trimmer::operator()() {
   const heap_figures h = heap_now();
   const bool growing = h.in_use > last_in_use_;

@@ -4,9 +4,11 @@
 
 #include <cstdio>
 
+#include "actors/heap.hpp"
 #include "app/commands.hpp"
 
 int main(int argc, char** argv) {
+  sipfleet::actors::use_one_arena();
   CLI::App app{
       "sipfleet simulates thousands of SIP IP phones against a SIP proxy, registrar or SBC.\n"
       "Each phone is a SIP user agent with its own registration, calls and media.",
