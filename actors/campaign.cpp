@@ -58,51 +58,62 @@ caf::behavior campaign_actor(caf::event_based_actor* self, campaign_setup setup)
     finish_if_done();
   }
 
+  if (st->setup.ticks) st->setup.ticks->directory->set(st->setup.ticks->slot, caf::actor_cast<caf::actor>(self));
+  auto tick_later = [self, st] {
+    if (const auto& t = st->setup.ticks) {
+      t->wheel->schedule(timer_wheel::clock::now() + k_tick, static_cast<std::uint32_t>(t->slot), 0);
+    } else {
+      self->delayed_send(self, k_tick, tick_atom::value);
+    }
+  };
+
   self->send(self, tick_atom::value);
-  return {
-      [self, st, &progress, finish_if_done, stop_placing](tick_atom) {
-        const auto& o = st->setup.options;
-        const auto elapsed = self->clock().now() - st->t0;
-        if (o.duration.count() > 0 && elapsed >= o.duration) stop_placing();
-        if (st->placing) {
-          const double seconds = std::chrono::duration<double>(elapsed).count();
-          const auto due = std::min<std::uint64_t>(
-              o.total, static_cast<std::uint64_t>(o.rate * seconds) + 1);
-          while (st->started < due && st->active < o.max_concurrent) {
-            const std::size_t caller = pick(*st, std::string::npos);
-            const bool external = !o.callees.empty();
-            const std::size_t callee = caller == std::string::npos ? caller
-                                       : external ? std::uniform_int_distribution<std::size_t>(0, o.callees.size() - 1)(st->rng)
-                                                  : pick(*st, caller);
-            if (callee == std::string::npos) {
-              progress.no_idle_phone.fetch_add(1, std::memory_order_relaxed);
-              break;
-            }
-            const std::string target = external ? o.callees[callee] : st->setup.users[callee];
-            st->busy[caller] = 1;
-            if (!external) st->busy[callee] = 1;
-            ++st->started;
-            ++st->active;
-            progress.started.store(st->started);
-            const auto phone = st->setup.directory->get(caller);
-            auto done = [st, &progress, caller, callee, external, finish_if_done] {
-              st->busy[caller] = 0;
-              if (!external) st->busy[callee] = 0;
-              --st->active;
-              progress.finished.fetch_add(1);
-              finish_if_done();
-            };
-            // A campaign call always ends: hold 0 means hang up as soon as it is answered (the
-            // phone's own hold 0 means "until told", which only the API uses).
-            const auto hold = std::max<std::int64_t>(1, o.hold.count());
-            self->request(phone, caf::infinite, phone_input{place_call{target, hold, true}})
-                .then([done](call_outcome&) { done(); }, [done](caf::error&) { done(); });
-          }
-          if (st->started >= o.total) stop_placing();
+  auto on_tick = [self, st, &progress, finish_if_done, stop_placing, tick_later] {
+    const auto& o = st->setup.options;
+    const auto elapsed = self->clock().now() - st->t0;
+    if (o.duration.count() > 0 && elapsed >= o.duration) stop_placing();
+    if (st->placing) {
+      const double seconds = std::chrono::duration<double>(elapsed).count();
+      const auto due = std::min<std::uint64_t>(
+          o.total, static_cast<std::uint64_t>(o.rate * seconds) + 1);
+      while (st->started < due && st->active < o.max_concurrent) {
+        const std::size_t caller = pick(*st, std::string::npos);
+        const bool external = !o.callees.empty();
+        const std::size_t callee = caller == std::string::npos ? caller
+                                   : external ? std::uniform_int_distribution<std::size_t>(0, o.callees.size() - 1)(st->rng)
+                                              : pick(*st, caller);
+        if (callee == std::string::npos) {
+          progress.no_idle_phone.fetch_add(1, std::memory_order_relaxed);
+          break;
         }
-        finish_if_done();
-        if (st->placing) self->delayed_send(self, k_tick, tick_atom::value);
-      },
+        const std::string target = external ? o.callees[callee] : st->setup.users[callee];
+        st->busy[caller] = 1;
+        if (!external) st->busy[callee] = 1;
+        ++st->started;
+        ++st->active;
+        progress.started.store(st->started);
+        const auto phone = st->setup.directory->get(caller);
+        auto done = [st, &progress, caller, callee, external, finish_if_done] {
+          st->busy[caller] = 0;
+          if (!external) st->busy[callee] = 0;
+          --st->active;
+          progress.finished.fetch_add(1);
+          finish_if_done();
+        };
+        // A campaign call always ends: hold 0 means hang up as soon as it is answered (the
+        // phone's own hold 0 means "until told", which only the API uses).
+        const auto hold = std::max<std::int64_t>(1, o.hold.count());
+        self->request(phone, caf::infinite, phone_input{place_call{target, hold, true}})
+            .then([done](call_outcome&) { done(); }, [done](caf::error&) { done(); });
+      }
+      if (st->started >= o.total) stop_placing();
+    }
+    finish_if_done();
+    if (st->placing) tick_later();
+  };
+  return {
+      [on_tick](tick_atom) { on_tick(); },
+      [on_tick](tick_atom, std::uint64_t) { on_tick(); },  // from the timer wheel
       [stop_placing, finish_if_done](stop_atom) {
         stop_placing();
         finish_if_done();

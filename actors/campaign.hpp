@@ -7,11 +7,13 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "actors/directory.hpp"
 #include "actors/fleet.hpp"
+#include "actors/timer_wheel.hpp"
 
 namespace sipfleet::actors {
 
@@ -35,6 +37,16 @@ struct campaign_setup {
   const phone_directory* directory = nullptr;  // the phones, by fleet index
   const std::vector<std::atomic<bool>>* registered = nullptr;
   std::shared_ptr<campaign_shared> progress{};
+  // Where the campaign's tick comes from. Without it: CAF delayed messages (deterministic under
+  // CAF's test coordinator). The fleet passes its timer wheel and a directory slot for the
+  // campaign: the tick then arrives on the I/O thread, which runs the campaign and the
+  // phones it tells to call right there (actors/inline_unit.hpp).
+  struct wheel_ticks {
+    phone_directory* directory = nullptr;
+    std::size_t slot = 0;
+    timer_wheel* wheel = nullptr;
+  };
+  std::optional<wheel_ticks> ticks{};
 };
 
 caf::behavior campaign_actor(caf::event_based_actor* self, campaign_setup setup);

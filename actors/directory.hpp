@@ -1,5 +1,5 @@
 // The phone directory: fleet index -> the phone's current actor. The transport's I/O thread,
-// the timer thread and the campaign look phones up here and send to them directly (no hop
+// the timer wheel's pump and the campaign look phones up here and send to them directly (no hop
 // through the shard); a shard writes an entry when it spawns or restarts a phone.
 //
 // A caf::actor is a reference-counted pointer: reading one while a shard replaces it would be

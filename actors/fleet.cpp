@@ -11,11 +11,12 @@
 //                  phone actors   phone actors      untouched), write them into the phone
 //                    ^    ^                         directory, start and stop them. Telling the
 //                    |    |                         root to exit takes shards and phones with it.
-//   transport -------+    +------- timer thread
+//   transport -------+    +------- timer wheel (pumped on the I/O thread)
 //   campaign, fleet API --+   (each looks the phone up in the directory and sends to it directly)
 //
-// The transport's I/O thread and the timer thread send with anon_send; they never wait on an
-// actor.
+// The transport's I/O thread also pumps the timer wheel; for a datagram or a due timer it
+// enqueues to the phone with its own execution unit (actors/inline_unit.hpp) and runs the
+// phone right there. It never waits on an actor.
 #include "actors/fleet.hpp"
 
 #include <caf/all.hpp>
@@ -27,6 +28,7 @@
 #include "actors/campaign.hpp"
 #include "actors/directory.hpp"
 #include "actors/heap.hpp"
+#include "actors/inline_unit.hpp"
 #include "actors/messages.hpp"
 #include "actors/phone_actor.hpp"
 #include "actors/shared_state.hpp"
@@ -80,6 +82,7 @@ struct shard_setup {
   std::shared_ptr<const blueprint> plan;
   std::size_t first = 0;  // fleet index of the shard's first phone
   std::size_t count = 0;
+  std::size_t slot = 0;  // the shard's directory entry: its pacing ticks come by the timer wheel
 };
 
 }  // namespace
@@ -153,7 +156,10 @@ void pace(caf::event_based_actor* self, const std::shared_ptr<shard_state>& st) 
   if (next >= 0) {
     const auto wait = std::max<std::chrono::microseconds>(
         std::chrono::microseconds(static_cast<std::int64_t>(next * 1e6)), std::chrono::milliseconds(5));
-    self->delayed_send(self, wait, tick_atom::value, ++st->tick_generation);
+    // By the timer wheel, not delayed_send: the tick then arrives on the I/O thread, which
+    // runs this shard and the phones it starts right there (actors/inline_unit.hpp).
+    st->setup.plan->shared->timers.schedule(now + wait, static_cast<std::uint32_t>(st->setup.slot),
+                                            ++st->tick_generation);
   }
 }
 
@@ -173,6 +179,7 @@ caf::behavior shard_actor(caf::event_based_actor* self, shard_setup setup) {
     return p;
   };
   for (std::size_t k = 0; k < st->setup.count; ++k) spawn_phone(st->setup.first + k);
+  st->setup.plan->directory->set(st->setup.slot, caf::actor_cast<caf::actor>(self));
 
   self->set_exit_handler([self, st, spawn_phone](caf::exit_msg& em) {
     const auto it = st->by_addr.find(em.source);
@@ -268,6 +275,12 @@ caf::behavior root_actor(caf::event_based_actor* self, std::vector<shard_setup> 
   };
 }
 
+// Enqueues to a phone from the I/O thread: with that thread's unit as the sender's
+// execution unit, so that a phone this wakes is run by the unit, not by a CAF worker.
+void post(const caf::actor& phone, phone_input in, inline_unit& unit) {
+  caf::actor_cast<caf::abstract_actor*>(phone)->eq_impl(caf::make_message_id(), nullptr, &unit, std::move(in));
+}
+
 class fleet_impl final : public fleet {
  public:
   fleet_impl(fleet_options options, run_stats& stats, std::unique_ptr<transport> net)
@@ -276,7 +289,7 @@ class fleet_impl final : public fleet {
         net_(std::move(net)),
         cfg_(options_.threads),
         shared_(*net_, wheel_, stats_, options_.users.size()),
-        directory_(options_.users.size()),
+        directory_(options_.users.size() + shard_count(options_) + 1),
         system_(cfg_) {}
 
   ~fleet_impl() override {
@@ -285,7 +298,6 @@ class fleet_impl final : public fleet {
     caf::anon_send(root_, stop_atom::value);
     caf::anon_send_exit(root_, caf::exit_reason::user_shutdown);
     system_.await_all_actors_done();
-    if (ticker_) ticker_->stop();
     // The directory's references go before the actor system does.
     for (std::size_t i = 0; i < directory_.size(); ++i) directory_.set(i, caf::actor{});
   }
@@ -307,26 +319,44 @@ class fleet_impl final : public fleet {
     std::vector<shard_setup> setups;
     const std::size_t per_shard = std::max<std::size_t>(1, options_.shard_size);
     for (std::size_t first = 0; first < n; first += per_shard)
-      setups.push_back({.plan = plan, .first = first, .count = std::min(per_shard, n - first)});
+      setups.push_back({.plan = plan, .first = first, .count = std::min(per_shard, n - first),
+                        .slot = n + setups.size()});
     root_ = system_.spawn(root_actor, std::move(setups), &shards_, options_.register_rate);
     caf::scoped_actor self{system_};
     self->request(root_, caf::infinite, get_atom::value).receive([](bool) {}, [](caf::error&) {});
-    ticker_ = std::make_unique<timer_thread>(
+    // Timers are pumped on the I/O thread (transport::set_ticker) and run there with the
+    // phones they wake, as datagrams are.
+    pump_ = std::make_unique<timer_pump>(
         wheel_,
         [this](std::span<const timer_wheel::expired> due) {
+          const std::size_t phones = options_.users.size();
           for (const auto& e : due) {
-            if (auto a = directory_.get(e.target)) caf::anon_send(a, phone_input{timer_fired{e.payload}});
+            auto a = directory_.get(e.target);
+            if (!a) continue;
+            if (e.target < phones) {
+              post(a, phone_input{timer_fired{e.payload}}, *io_unit_);
+            } else {  // a shard's or the campaign's pacing tick
+              caf::actor_cast<caf::abstract_actor*>(a)->eq_impl(caf::make_message_id(), nullptr, io_unit_.get(),
+                                                                tick_atom::value, e.payload);
+            }
           }
+          io_unit_->run();
         },
         [trim = heap_trimmer{}]() mutable { (void)trim(); });
+    net_->set_ticker(wheel_.resolution(), [this] { (*pump_)(timer_wheel::clock::now()); });
     net_->set_routes(std::move(routes));
     net_->start(
         [this](std::size_t phone, std::shared_ptr<const sip::message> m, ua::endpoint from) {
-          if (auto a = directory_.get(phone)) caf::anon_send(a, phone_input{inbound{std::move(m), std::move(from)}});
+          if (auto a = directory_.get(phone)) {
+            post(a, phone_input{inbound{std::move(m), std::move(from)}}, *io_unit_);
+            io_unit_->run();
+          }
         },
         [this](std::size_t phone, std::string bytes, std::string reason, ua::endpoint from) {
-          if (auto a = directory_.get(phone))
-            caf::anon_send(a, phone_input{inbound_malformed{std::move(bytes), std::move(reason), std::move(from)}});
+          if (auto a = directory_.get(phone)) {
+            post(a, phone_input{inbound_malformed{std::move(bytes), std::move(reason), std::move(from)}}, *io_unit_);
+            io_unit_->run();
+          }
         });
   }
 
@@ -341,7 +371,10 @@ class fleet_impl final : public fleet {
     progress_ = std::make_shared<campaign_shared>();
     campaign_ = system_.spawn(campaign_actor,
                               campaign_setup{.options = o, .users = options_.users, .directory = &directory_,
-                                             .registered = &shared_.registered, .progress = progress_});
+                                             .registered = &shared_.registered, .progress = progress_,
+                                             .ticks = campaign_setup::wheel_ticks{.directory = &directory_,
+                                                                                  .slot = directory_.size() - 1,
+                                                                                  .wheel = &wheel_}});
   }
 
   void stop_campaign() override {
@@ -422,6 +455,12 @@ class fleet_impl final : public fleet {
   std::vector<ua::call_record> call_records() const override { return shared_.copy_records(); }
 
  private:
+  // The directory holds the phones, then one entry per shard, then the campaign's.
+  static std::size_t shard_count(const fleet_options& o) {
+    const std::size_t per_shard = std::max<std::size_t>(1, o.shard_size);
+    return (o.users.size() + per_shard - 1) / per_shard;
+  }
+
   sip::result<caf::actor> phone_of(const std::string& user) const {
     const auto it = std::find(options_.users.begin(), options_.users.end(), user);
     if (it == options_.users.end()) return sip::error{"no phone " + user};
@@ -438,7 +477,10 @@ class fleet_impl final : public fleet {
   fleet_shared shared_;  // outlives system_: the actors use it until they are gone
   phone_directory directory_;
   caf::actor_system system_;
-  std::unique_ptr<timer_thread> ticker_;  // delivers into system_: stopped before it goes
+  // The I/O thread runs the phones it wakes (actors/inline_unit.hpp), for datagrams and for
+  // timers; it is stopped (first thing in the destructor) before the unit and the pump go.
+  std::unique_ptr<inline_unit> io_unit_ = std::make_unique<inline_unit>(system_);
+  std::unique_ptr<timer_pump> pump_;
   std::atomic<std::shared_ptr<const shard_table>> shards_;
   caf::actor root_;
   caf::actor campaign_;

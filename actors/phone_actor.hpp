@@ -3,7 +3,7 @@
 // (cancelled when the phone no longer wants them), events to the run statistics.
 //
 //   transport --(inbound)--> phone actor --(bytes)--> transport
-//   timer thread --(timer_fired)--> phone actor     (found in the phone directory)
+//   timer wheel --(timer_fired)--> phone actor      (found in the phone directory)
 //   shard/campaign/fleet --(start | stop | call | ...)--> phone actor
 // Everything a phone is told is one phone_input (actors/messages.hpp).
 #pragma once

@@ -146,47 +146,21 @@ std::size_t timer_wheel::pending() const {
   return pending_;
 }
 
-// ---- the ticking thread ------------------------------------------------------------------------
+// ---- the pump ----------------------------------------------------------------------------------
 
-timer_thread::timer_thread(timer_wheel& wheel, deliver_fn deliver, std::function<void()> chore,
-                           timer_wheel::clock::duration chore_interval)
-    : wheel_(wheel),
-      deliver_(std::move(deliver)),
-      chore_(std::move(chore)),
-      chore_interval_(chore_interval),
-      thread_([this] { run(); }) {}
+timer_pump::timer_pump(timer_wheel& wheel, deliver_fn deliver, std::function<void()> chore,
+                       timer_wheel::clock::duration chore_interval)
+    : wheel_(wheel), deliver_(std::move(deliver)), chore_(std::move(chore)), chore_interval_(chore_interval) {}
 
-timer_thread::~timer_thread() { stop(); }
-
-void timer_thread::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  stop_cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void timer_thread::run() {
-  std::vector<timer_wheel::expired> batch;
-  auto next = timer_wheel::clock::now();
-  auto next_chore = next + chore_interval_;
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    next += wheel_.resolution();
-    if (stop_cv_.wait_until(lock, next, [this] { return stopping_; })) break;
-    lock.unlock();
-    const auto now = timer_wheel::clock::now();
-    batch.clear();
-    wheel_.advance(now, batch);
-    if (!batch.empty()) deliver_(batch);
-    if (chore_ && now >= next_chore) {
-      chore_();
-      next_chore = now + chore_interval_;
-    }
-    // Behind by more than a few ticks (a loaded machine): do not burst to catch up.
-    if (now - next > 4 * wheel_.resolution()) next = now;
-    lock.lock();
+void timer_pump::operator()(timer_wheel::clock::time_point now) {
+  batch_.clear();
+  wheel_.advance(now, batch_);
+  if (!batch_.empty()) deliver_(batch_);
+  if (!chore_) return;
+  if (next_chore_ == timer_wheel::clock::time_point{}) next_chore_ = now + chore_interval_;
+  if (now >= next_chore_) {
+    chore_();
+    next_chore_ = now + chore_interval_;
   }
 }
 

@@ -16,15 +16,14 @@
 // generation), so a stale handle cancels nothing.
 //
 // No CAF types: the fleet turns (target, payload) into an actor message (actors/fleet.cpp).
+// Nothing here wakes a thread: timer_pump below is called periodically by whoever owns it.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
 #include <span>
-#include <thread>
 #include <vector>
 
 namespace sipfleet::actors {
@@ -93,30 +92,25 @@ class timer_wheel {
   std::size_t pending_ = 0;
 };
 
-// The thread that ticks a wheel and hands each batch of due timers to `deliver` (called on
-// that thread, outside the wheel's lock); every `chore_interval` it also runs `chore` (the
-// fleet's heap trimming). stop() (or the destructor) joins it.
-class timer_thread {
+// What ticks a wheel: called about every resolution() (by the transport's I/O thread, see
+// transport::set_ticker), it hands each batch of due timers to `deliver` (outside the wheel's
+// lock) and every `chore_interval` runs `chore` (the fleet's heap trimming). No thread of its
+// own: the timers, the datagrams and the phones they wake share the I/O thread.
+class timer_pump {
  public:
   using deliver_fn = std::function<void(std::span<const timer_wheel::expired>)>;
-  timer_thread(timer_wheel& wheel, deliver_fn deliver, std::function<void()> chore = {},
-               timer_wheel::clock::duration chore_interval = std::chrono::seconds(1));
-  ~timer_thread();
-  timer_thread(const timer_thread&) = delete;
-  timer_thread& operator=(const timer_thread&) = delete;
-  void stop();
+  timer_pump(timer_wheel& wheel, deliver_fn deliver, std::function<void()> chore = {},
+             timer_wheel::clock::duration chore_interval = std::chrono::seconds(1));
+
+  void operator()(timer_wheel::clock::time_point now);
 
  private:
-  void run();
-
   timer_wheel& wheel_;
   deliver_fn deliver_;
   std::function<void()> chore_;
   timer_wheel::clock::duration chore_interval_;
-  std::mutex mutex_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  timer_wheel::clock::time_point next_chore_{};
+  std::vector<timer_wheel::expired> batch_;
 };
 
 }  // namespace sipfleet::actors

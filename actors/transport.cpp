@@ -139,6 +139,11 @@ class udp_transport final : public transport {
     for (std::size_t i = 0; i < routes_.size(); ++i) by_user_.emplace(routes_[i].user, i);
   }
 
+  void set_ticker(std::chrono::nanoseconds period, std::function<void()> tick) override {
+    tick_period_ = std::max<std::chrono::nanoseconds>(period, std::chrono::microseconds(100));
+    tick_ = std::move(tick);
+  }
+
   void start(deliver_fn deliver, malformed_fn malformed) override {
     deliver_ = std::move(deliver);
     malformed_ = std::move(malformed);
@@ -146,6 +151,10 @@ class udp_transport final : public transport {
     senders_.resize(sockets_.size());
     for (std::size_t i = 0; i < sockets_.size(); ++i) receive(i);
     for (std::size_t i = 0; i < streams_.size(); ++i) read_stream(i);
+    if (tick_) {
+      next_tick_ = std::chrono::steady_clock::now();
+      arm_tick();
+    }
     thread_ = std::thread([this] { io_.run(); });
   }
 
@@ -197,6 +206,18 @@ class udp_transport final : public transport {
   }
 
  private:
+  void arm_tick() {
+    next_tick_ += tick_period_;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - next_tick_ > 4 * tick_period_) next_tick_ = now;
+    ticker_.expires_at(next_tick_);
+    ticker_.async_wait([this](boost::system::error_code ec) {
+      if (ec || stopped_) return;
+      tick_();
+      arm_tick();
+    });
+  }
+
   static bool to_sockaddr(const ua::endpoint& to, sockaddr_storage& addr, socklen_t& len) {
     auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
     if (::inet_pton(AF_INET, to.host.c_str(), &v4->sin_addr) == 1) {
@@ -306,6 +327,10 @@ class udp_transport final : public transport {
   std::unordered_map<std::string, std::size_t, string_hash, std::equal_to<>> by_user_;
   deliver_fn deliver_;
   malformed_fn malformed_;
+  std::function<void()> tick_;
+  std::chrono::nanoseconds tick_period_{std::chrono::milliseconds(5)};
+  std::chrono::steady_clock::time_point next_tick_{};
+  net::steady_timer ticker_{io_};
   std::thread thread_;
   std::atomic<bool> stopped_{false};
 };

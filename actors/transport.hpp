@@ -9,11 +9,13 @@
 // The routing tables are built before start() and read-only afterwards. A request for a user
 // this process does not hold is answered 404 here, statelessly; a malformed message is handed
 // to the phone it names (which answers 400) or counted and dropped.
-// Sends come from many actor threads at once: they go straight to the socket (sendto is
-// thread-safe), never through the I/O thread.
+// Sends come from many threads at once (mostly the I/O thread itself, which runs the phones it
+// wakes; also CAF's workers): they go straight to the socket (sendto is thread-safe), never
+// through the I/O thread's queue.
 // Asio stays in transport.cpp: this header is all the rest of the program sees.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -57,6 +59,11 @@ class transport {
 
   // Phone i is routes[i]; call before start().
   virtual void set_routes(std::vector<phone_route> routes) = 0;
+  // Runs `tick` on the I/O thread about every `period`, from start() until stop(); call
+  // before start(). The fleet's timer wheel is advanced there, so that timers, datagrams and
+  // the phones they wake share one thread (no wake-up of another thread in between). Behind
+  // by more than a few periods (a loaded machine), the ticks do not burst to catch up.
+  virtual void set_ticker(std::chrono::nanoseconds period, std::function<void()> tick) = 0;
   virtual void start(deliver_fn deliver, malformed_fn malformed) = 0;
   virtual void stop() = 0;
 

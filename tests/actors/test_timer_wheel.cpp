@@ -4,9 +4,6 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <vector>
 
 #include "actors/timer_wheel.hpp"
@@ -144,27 +141,42 @@ TEST_CASE("many timers set and cancelled at random leave exactly the uncancelled
   CHECK(w.pending() == 0);
 }
 
-TEST_CASE("the timer thread delivers due timers in batches and stops when asked") {
-  timer_wheel w(2ms);
-  std::mutex m;
-  std::condition_variable cv;
-  std::vector<std::uint64_t> got;
-  timer_thread t(w, [&](std::span<const timer_wheel::expired> batch) {
-    std::lock_guard lock(m);
-    for (const auto& e : batch) got.push_back(e.payload);
-    cv.notify_all();
-  });
-  const auto now = clk::now();
-  w.schedule(now + 5ms, 1, 10);
-  w.schedule(now + 1ms, 1, 11);
-  const auto never = w.schedule(now + 3ms, 1, 12);
+TEST_CASE("the pump hands each tick's due timers over in one batch and runs its chore on time") {
+  const auto t0 = clk::now();
+  timer_wheel w(5ms, 64, t0);
+  std::vector<std::vector<std::uint64_t>> batches;
+  int chores = 0;
+  timer_pump pump(
+      w,
+      [&](std::span<const timer_wheel::expired> batch) {
+        std::vector<std::uint64_t> b;
+        for (const auto& e : batch) b.push_back(e.payload);
+        batches.push_back(b);
+      },
+      [&] { ++chores; }, 1s);
+  w.schedule(t0 + 5ms, 1, 10);
+  w.schedule(t0 + 1ms, 1, 11);
+  const auto never = w.schedule(t0 + 3ms, 1, 12);
   CHECK(w.cancel(never));
-  {
-    std::unique_lock lock(m);
-    // Bounded wait: delivery is checked, not its speed.
-    CHECK(cv.wait_for(lock, 10s, [&] { return got.size() >= 2; }));
-  }
-  t.stop();
-  std::lock_guard lock(m);
-  CHECK(got == std::vector<std::uint64_t>{11, 10});
+  w.schedule(t0 + 20ms, 2, 13);
+
+  pump(t0 + 5ms);  // both due by the first tick: one batch, in the order they were set
+  REQUIRE(batches.size() == 1);
+  CHECK(batches[0] == std::vector<std::uint64_t>{10, 11});
+  pump(t0 + 10ms);  // nothing due: no empty batch handed over
+  CHECK(batches.size() == 1);
+  pump(t0 + 20ms);
+  REQUIRE(batches.size() == 2);
+  CHECK(batches[1] == std::vector<std::uint64_t>{13});
+  CHECK(w.pending() == 0);
+
+  CHECK(chores == 0);  // the first chore is due one interval after the first call
+  pump(t0 + 999ms);
+  CHECK(chores == 0);
+  pump(t0 + 1005ms);
+  CHECK(chores == 1);
+  pump(t0 + 1500ms);
+  CHECK(chores == 1);
+  pump(t0 + 2010ms);
+  CHECK(chores == 2);
 }
