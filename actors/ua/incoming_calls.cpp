@@ -31,7 +31,7 @@ sip::response_options with(int status, std::string_view to_tag) {
 void phone::impl::on_new_invite(const sip::message& m, const endpoint& from) {
   server_txn* t = start_server(m, from);  // sends 100 Trying (§17.2.1)
   if (reject_invalid(*t, m)) return;
-  const auto& b = cfg_.behaviour;
+  const auto& b = profile_->behaviour;
   if (stopping_) {
     respond_simple(*t, m, 480);
     return;
@@ -43,7 +43,7 @@ void phone::impl::on_new_invite(const sip::message& m, const endpoint& from) {
   if (!b.forward_to.empty()) {
     const std::string target = b.forward_to.find(':') != std::string::npos
                                    ? b.forward_to
-                                   : "sip:" + b.forward_to + "@" + cfg_.domain;
+                                   : "sip:" + b.forward_to + "@" + profile_->domain;
     const std::string tag = sip::make_tag(rng_);
     auto o = with(302, tag);
     o.contact = target;
@@ -134,7 +134,7 @@ void phone::impl::send_2xx(call_leg& c, server_txn& t, std::string bytes) {
   c.last_2xx = bytes;
   c.peer = t.from;
   c.awaiting_ack = true;
-  c.retransmit_interval = cfg_.timers.t1;
+  c.retransmit_interval = profile_->timers.t1;
   c.retransmit_armed = c.retransmit_interval;
   c.retransmit_elapsed = milliseconds{0};
   respond(t, std::move(bytes), 200);
@@ -144,7 +144,7 @@ void phone::impl::send_2xx(call_leg& c, server_txn& t, std::string bytes) {
 void phone::impl::retransmit_2xx(call_leg& c) {
   if (!c.awaiting_ack) return;
   c.retransmit_elapsed += c.retransmit_armed;
-  const milliseconds give_up = 64 * cfg_.timers.t1;
+  const milliseconds give_up = 64 * profile_->timers.t1;
   if (c.retransmit_elapsed >= give_up) {
     c.awaiting_ack = false;
     std::string().swap(c.last_2xx);
@@ -153,7 +153,7 @@ void phone::impl::retransmit_2xx(call_leg& c) {
   }
   env_.send(c.peer, c.last_2xx);
   count_retransmission(c.id);
-  c.retransmit_interval = std::min(2 * c.retransmit_interval, cfg_.timers.t2);
+  c.retransmit_interval = std::min(2 * c.retransmit_interval, profile_->timers.t2);
   c.retransmit_armed = std::min(c.retransmit_interval, give_up - c.retransmit_elapsed);
   arm_call(c, call_timer::retransmit_2xx, c.retransmit_armed);
 }

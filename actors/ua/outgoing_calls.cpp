@@ -39,9 +39,9 @@ sip::result<std::string> phone::impl::place_call(std::string_view target, millis
       return sip::error{"the call target is not a SIP URI"};
     uri = std::string(target);
   } else {
-    uri = "sip:" + std::string(target) + "@" + cfg_.domain;
+    uri = "sip:" + std::string(target) + "@" + profile_->domain;
   }
-  call_leg& c = new_call(true, sip::make_call_id(rng_, cfg_.local.host), peer_of(target));
+  call_leg& c = new_call(true, sip::make_call_id(rng_, me_.local.host), peer_of(target));
   c.target = std::move(uri);
   c.hold = hold;
   c.local_tag = sip::make_tag(rng_);
@@ -50,7 +50,7 @@ sip::result<std::string> phone::impl::place_call(std::string_view target, millis
   c.media->create_offer();
   ++counters_.calls_attempted;
   emit(event_kind::call_created, 0, {}, &c.record);
-  arm_call(c, call_timer::expiry, cfg_.behaviour.invite_expiry);
+  arm_call(c, call_timer::expiry, profile_->behaviour.invite_expiry);
   send_invite(c);
   return c.record.call_id;
 }
@@ -62,7 +62,7 @@ void phone::impl::send_invite(call_leg& c) {
   std::vector<sip::extra_header> headers;
   headers.reserve(auth.size() + 2);
   headers.push_back({.name = "Allow", .value = allowed_methods});
-  headers.push_back({.name = "User-Agent", .value = cfg_.user_agent});
+  headers.push_back({.name = "User-Agent", .value = profile_->user_agent});
   for (const auto& h : auth) headers.push_back({.name = h.name, .value = h.value});
   std::string bytes = sip::build_request({.method = sip::method::invite,
                                           .method_text = {},
@@ -202,7 +202,7 @@ void phone::impl::send_cancel(call_leg& c) {
   c.cancel_sent = true;
   c.record.state = call_state::ending;
   start_client(sip::build_cancel(*invite->request), client_purpose::cancel, c.id);
-  arm_call(c, call_timer::cancel_guard, 64 * cfg_.timers.t1);
+  arm_call(c, call_timer::cancel_guard, 64 * profile_->timers.t1);
 }
 
 void phone::impl::send_bye(call_leg& c) {

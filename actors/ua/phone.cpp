@@ -1,6 +1,7 @@
 // ua::phone: the facade, and the plumbing every part of the phone shares: identifiers, Via,
 // timer slots, events, call bookkeeping and the dispatch of incoming messages.
 #include <algorithm>
+#include <mutex>
 #include <utility>
 
 #include "actors/ua/phone_impl.hpp"
@@ -16,25 +17,50 @@ std::string host_for_uri(std::string_view host) {
   return std::string(host);
 }
 
-sip::digest_credentials credentials_of(const phone_config& c) {
-  return {.username = c.user, .password = c.password, .realm = {}};
+phone_profile profile_part(phone_config& c) {
+  return {.domain = std::move(c.domain), .proxy = std::move(c.proxy), .transport = c.transport,
+          .expires = c.expires, .timers = c.timers, .behaviour = std::move(c.behaviour),
+          .rtp_address = std::move(c.rtp_address), .user_agent = std::move(c.user_agent)};
+}
+
+phone_identity identity_part(const phone_config& c) {
+  return {.user = c.user, .route_key = c.route_key, .local = c.local, .rtp_port = c.rtp_port};
 }
 
 }  // namespace
 
+// Interning: the live profiles, looked up by value. A fleet makes its phones from one
+// prototype, so the last profile handed out nearly always matches; the table is pruned of dead
+// entries when it grows. Phones are made on several threads: a mutex guards it.
+std::shared_ptr<const phone_profile> detail::profile_of(phone_profile p) {
+  static std::mutex mutex;
+  static std::vector<std::weak_ptr<const phone_profile>> live;
+  std::lock_guard lock(mutex);
+  for (auto it = live.rbegin(); it != live.rend(); ++it) {
+    if (auto q = it->lock(); q && *q == p) return q;
+  }
+  std::erase_if(live, [](const auto& w) { return w.expired(); });
+  auto q = std::make_shared<const phone_profile>(std::move(p));
+  live.push_back(q);
+  return q;
+}
+
 phone::impl::impl(phone_config config, environment& env, std::uint64_t seed)
-    : cfg_(std::move(config)),
+    : profile_(profile_of(profile_part(config))),
+      me_(identity_part(config)),
       env_(env),
       rng_(seed),
-      digest_({.credentials = credentials_of(cfg_), .make_cnonce = [this] {
+      digest_({.credentials = {.username = config.user, .password = std::move(config.password), .realm = {}},
+               .make_cnonce = [this] {
                  std::string s;
                  sip::append_token(s, rng_, 16);
                  return s;
                }}) {
+  sip::detail::wipe(config.password);  // what a short-string move leaves behind
   // What a registering phone holds for its lifetime is allocated now, beside the phone, not
   // in the middle of the registration's short-lived messages (whose holes would then stay
   // mapped: measured as ~2 KiB of resident memory per idle phone).
-  reg_call_id_ = sip::make_call_id(rng_, cfg_.local.host);
+  reg_call_id_ = sip::make_call_id(rng_, me_.local.host);
   reg_tag_ = sip::make_tag(rng_);
   reg_cseq_ = sip::make_initial_cseq(rng_);
   slots_.reserve(8);  // a registration holds up to ~6 timers at once
@@ -42,39 +68,39 @@ phone::impl::impl(phone_config config, environment& env, std::uint64_t seed)
 }
 
 // Made when a message needs them rather than kept: 100,000 phones would hold ~16 MB of copies.
-std::string phone::impl::aor() const { return "<sip:" + cfg_.user + "@" + cfg_.domain + ">"; }
+std::string phone::impl::aor() const { return "<sip:" + me_.user + "@" + profile_->domain + ">"; }
 
 std::string phone::impl::contact_uri() const {
-  return "<sip:" + cfg_.user + "@" + host_for_uri(cfg_.local.host) + ":" + std::to_string(cfg_.local.port) +
-         (cfg_.transport == transport_kind::tcp ? ";transport=tcp>" : ">");
+  return "<sip:" + me_.user + "@" + host_for_uri(me_.local.host) + ":" + std::to_string(me_.local.port) +
+         (profile_->transport == transport_kind::tcp ? ";transport=tcp>" : ">");
 }
 
 // Every branch is "z9hG4bK" + route_key + "." + random (phone.hpp): the transport routes a
 // response to the phone by it (§8.1.1.7 asks only for the cookie and uniqueness).
 std::string phone::impl::new_branch() {
   std::string b;
-  b.reserve(sip::branch_cookie.size() + cfg_.route_key.size() + 1 + sip::branch_token_size);
-  b.append(sip::branch_cookie).append(cfg_.route_key).append(1, '.');
+  b.reserve(sip::branch_cookie.size() + me_.route_key.size() + 1 + sip::branch_token_size);
+  b.append(sip::branch_cookie).append(me_.route_key).append(1, '.');
   sip::append_token(b, rng_, sip::branch_token_size);
   return b;
 }
 
 sip::via_spec phone::impl::via(std::string_view branch) const {
-  return {.transport = cfg_.transport == transport_kind::tcp ? sip::via_transport::tcp
+  return {.transport = profile_->transport == transport_kind::tcp ? sip::via_transport::tcp
                                                              : sip::via_transport::udp,
-          .host = cfg_.local.host,
-          .port = cfg_.local.port,
+          .host = me_.local.host,
+          .port = me_.local.port,
           .branch = branch,
           .rport = true};
 }
 
 txn::options phone::impl::txn_options() const {
-  return {.timers = cfg_.timers,
-          .reliable = cfg_.transport == transport_kind::tcp,
+  return {.timers = profile_->timers,
+          .reliable = profile_->transport == transport_kind::tcp,
           .send_100_trying = true};
 }
 
-void phone::impl::send_to_proxy(std::string_view bytes) { env_.send(cfg_.proxy, bytes); }
+void phone::impl::send_to_proxy(std::string_view bytes) { env_.send(profile_->proxy, bytes); }
 
 void phone::impl::emit(event_kind kind, int code, std::string_view reason,
                        const call_record* record) {
@@ -182,9 +208,9 @@ call_leg& phone::impl::new_call(bool outgoing, std::string call_id, std::string 
 
 sip::local_media phone::impl::local_media_for_call() {
   sip::local_media l;
-  l.address = cfg_.rtp_address.empty() ? cfg_.local.host : cfg_.rtp_address;
+  l.address = profile_->rtp_address.empty() ? me_.local.host : profile_->rtp_address;
   // Media arrives in issue 4: until then a placeholder even port per call when none is set.
-  l.rtp_port = cfg_.rtp_port != 0 ? cfg_.rtp_port
+  l.rtp_port = me_.rtp_port != 0 ? me_.rtp_port
                                   : static_cast<std::uint16_t>(4000 + 2 * (next_rtp_offset_++ % 1000));
   l.session_id = rng_.next() >> 1;
   l.session_version = l.session_id;
@@ -347,9 +373,13 @@ sip::result<bool> phone::resume(std::string_view call_id) {
   return r;
 }
 
-void phone::set_behaviour(const sipfleet::ua::behaviour& b) { impl_->cfg_.behaviour = b; }
+void phone::set_behaviour(const sipfleet::ua::behaviour& b) {
+  if (impl_->profile_->behaviour == b) return;
+  auto p = *impl_->profile_;  // copy on write: the other phones keep theirs
+  p.behaviour = b;
+  impl_->profile_ = profile_of(std::move(p));
+}
 
-const phone_config& phone::config() const { return impl_->cfg_; }
 registration_state phone::registration() const { return impl_->reg_state_; }
 std::uint32_t phone::granted_expires() const { return impl_->granted_; }
 

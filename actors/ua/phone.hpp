@@ -46,6 +46,7 @@ struct behaviour {
   bool dnd = false;              // do-not-disturb: 480 Temporarily Unavailable
   std::string forward_to{};      // non-empty: 302 Moved Temporarily to this user or URI
   milliseconds invite_expiry{180000};  // the phone's own INVITE expiry timer (-> 408 / CANCEL)
+  bool operator==(const behaviour&) const = default;
 };
 
 struct phone_config {
@@ -181,7 +182,6 @@ class phone {
   sip::result<bool> resume(std::string_view call_id);
   void set_behaviour(const sipfleet::ua::behaviour& b);
 
-  const phone_config& config() const;
   registration_state registration() const;
   std::uint32_t granted_expires() const;     // seconds the registrar granted (0 if none)
   std::size_t active_calls() const;          // calls not ended

@@ -40,6 +40,32 @@ namespace sipfleet::ua::detail {
 
 namespace txn = sip::transaction;
 
+// A phone's settings, split: what the fleet's phones share (everything but who the phone is)
+// is interned (profile_of in phone.cpp), so 10,000 phones made from one prototype point at one
+// copy: ~270 bytes less per phone than a phone_config each. The password is not kept here: the
+// digest client holds the only copy.
+struct phone_profile {
+  std::string domain;
+  endpoint proxy;
+  transport_kind transport = transport_kind::udp;
+  std::uint32_t expires = 3600;
+  sip::transaction::timer_config timers{};
+  sipfleet::ua::behaviour behaviour{};
+  std::string rtp_address{};
+  std::string user_agent{};
+  bool operator==(const phone_profile&) const = default;
+};
+
+struct phone_identity {
+  std::string user;
+  std::string route_key;
+  endpoint local;
+  std::uint16_t rtp_port = 0;
+};
+
+// The shared profile equal to `p` (one is made when none is alive).
+std::shared_ptr<const phone_profile> profile_of(phone_profile p);
+
 // What a client transaction was started for: who gets its response.
 enum class client_purpose : std::uint8_t { register_, invite, cancel, bye, reinvite };
 
@@ -231,7 +257,8 @@ struct phone::impl {
   void answer_options(detail::server_txn& t, const sip::message& m);
   void malformed(std::string_view bytes, std::string_view reason, const endpoint& from);
 
-  phone_config cfg_;
+  std::shared_ptr<const detail::phone_profile> profile_;
+  detail::phone_identity me_;
   environment& env_;
   sip::random_source rng_;
   sip::digest_client digest_;

@@ -38,19 +38,19 @@ std::optional<std::uint32_t> to_u32(std::string_view s) {
 }  // namespace
 
 void phone::impl::start_registration() {
-  if (cfg_.expires == 0 || stopping_) return;
+  if (profile_->expires == 0 || stopping_) return;
   if (reg_call_id_.empty()) {
-    reg_call_id_ = sip::make_call_id(rng_, cfg_.local.host);
+    reg_call_id_ = sip::make_call_id(rng_, me_.local.host);
     reg_tag_ = sip::make_tag(rng_);
     reg_cseq_ = sip::make_initial_cseq(rng_);
   }
-  asked_ = cfg_.expires;
+  asked_ = profile_->expires;
   send_register(asked_);
 }
 
 void phone::impl::send_register(std::uint32_t expires) {
   if (expires > 0) reg_state_ = registration_state::registering;
-  const std::string request_uri = "sip:" + cfg_.domain;
+  const std::string request_uri = "sip:" + profile_->domain;
   const std::string branch = new_branch();
   const std::string expires_text = std::to_string(expires);
   ++reg_cseq_;
@@ -61,7 +61,7 @@ void phone::impl::send_register(std::uint32_t expires) {
   std::vector<sip::extra_header> headers;
   headers.reserve(auth.size() + 2);
   headers.push_back({.name = "Expires", .value = expires_text});
-  headers.push_back({.name = "User-Agent", .value = cfg_.user_agent});
+  headers.push_back({.name = "User-Agent", .value = profile_->user_agent});
   for (const auto& h : auth) headers.push_back({.name = h.name, .value = h.value});
 
   std::string bytes = sip::build_request({.method = sip::method::register_,
@@ -121,8 +121,8 @@ void phone::impl::on_register_result(client_txn& t, int status, const sip::messa
     r->for_each(sip::header_id::contact, [&](std::string_view v) {
       if (granted) return;
       auto c = sip::parse_name_addr(v);
-      if (!c || c->uri.user != cfg_.user || c->uri.host != cfg_.local.host ||
-          (c->uri.port != 0 && c->uri.port != cfg_.local.port))
+      if (!c || c->uri.user != me_.user || c->uri.host != me_.local.host ||
+          (c->uri.port != 0 && c->uri.port != me_.local.port))
         return;
       if (auto e = c->param("expires")) granted = to_u32(*e);
     });
@@ -169,7 +169,7 @@ void phone::impl::on_registration_timer(registration_timer which) {
   switch (which) {
     case registration_timer::refresh:
     case registration_timer::retry:
-      asked_ = std::max(asked_, cfg_.expires);
+      asked_ = std::max(asked_, profile_->expires);
       send_register(asked_);
       break;
   }
@@ -178,7 +178,7 @@ void phone::impl::on_registration_timer(registration_timer which) {
 // stop(): REGISTER with Expires: 0 (§10.2.2) when a binding may exist, then `unregistered`.
 void phone::impl::unregister() {
   ++reg_timer_gen_;  // no refresh or retry any more
-  if (cfg_.expires == 0 || reg_state_ == registration_state::unregistered ||
+  if (profile_->expires == 0 || reg_state_ == registration_state::unregistered ||
       reg_state_ == registration_state::unregistering) {
     if (reg_state_ != registration_state::unregistering) emit(event_kind::unregistered, 0);
     return;

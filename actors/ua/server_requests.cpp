@@ -45,7 +45,7 @@ bool phone::impl::reject_invalid(server_txn& t, const sip::message& m) {
     respond_simple(t, m, 416);
     return true;
   }
-  if (m.to().tag.empty() && !ruri.user.empty() && ruri.user != cfg_.user) {
+  if (m.to().tag.empty() && !ruri.user.empty() && ruri.user != me_.user) {
     respond_simple(t, m, 404);
     return true;
   }

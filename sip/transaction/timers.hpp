@@ -72,6 +72,7 @@ struct timer_config {
   // Retransmissions of any other message: non-INVITE requests (Timer E) and the INVITE server's
   // final response (Timer G), the phone's "retransmissions of SIP messages other than INVITE".
   int max_non_invite_retransmits = 10;
+  bool operator==(const timer_config&) const = default;
 };
 
 // How each machine is set up.
