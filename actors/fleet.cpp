@@ -226,14 +226,18 @@ caf::behavior shard_actor(caf::event_based_actor* self, shard_setup setup) {
   };
 }
 
-// The CAF configuration: one scheduler thread per core by default (TOOLCHAIN.md: CAF's default
-// of 4 on 2 cores costs throughput), and the work-sharing scheduler: its idle workers block on
-// a condition variable where work-stealing ones poll. Measured with the demo load (1,000
-// phones, 300 calls at 30/s): 2.1 s of CPU instead of 5.2 s, setup p50 2.4 ms instead of 3.8.
+// The CAF configuration: by default one scheduler thread per core but the one the transport's
+// I/O thread takes (it runs the phones for every datagram and timer, inline_unit.hpp), at
+// least one (TOOLCHAIN.md: CAF's default of 4 on 2 cores costs throughput). The workers run
+// the shards, the campaign and what the API asks. With one worker on 2 cores, starting 10,000
+// phones took 0.21 s of CPU instead of 0.24-0.29 s: two workers spawning at once fought over
+// malloc's lock. The work-sharing scheduler: its idle workers block on a condition variable
+// where work-stealing ones poll. Measured with the demo load (1,000 phones, 300 calls at
+// 30/s): 2.1 s of CPU instead of 5.2 s, setup p50 2.4 ms instead of 3.8.
 // SIPFLEET_CAF_POLICY=stealing brings work stealing back.
 struct system_config : caf::actor_system_config {
   explicit system_config(std::size_t threads) {
-    const std::size_t n = threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : threads;
+    const std::size_t n = threads == 0 ? std::max(2u, std::thread::hardware_concurrency()) - 1 : threads;
     set("scheduler.max-threads", n);
     const char* policy = std::getenv("SIPFLEET_CAF_POLICY");
     set("scheduler.policy", caf::atom_from_string(policy != nullptr ? policy : "sharing"));
@@ -304,6 +308,10 @@ class fleet_impl final : public fleet {
 
   void spawn() {
     const std::size_t n = options_.users.size();
+    // What the phones will hold, populated at once rather than a page fault at a time (10,000
+    // phones add ~26 MB of resident memory when made; an underestimate only leaves some faults
+    // to happen, an overestimate would be resident memory no phone uses).
+    prefault_heap(n * 2560);
     stats_.phones_total.store(static_cast<std::int64_t>(n));
     auto plan = std::make_shared<blueprint>();
     plan->prototype = options_.prototype;

@@ -23,7 +23,7 @@ struct fleet_options {
   transport_options transport{};
   double register_rate = 0;              // registrations started per second; 0: all at once
   std::size_t shard_size = 1000;         // phones per shard supervisor
-  std::size_t threads = 0;               // CAF scheduler threads; 0: one per core
+  std::size_t threads = 0;               // CAF scheduler threads; 0: cores less one (the I/O thread)
   std::uint64_t seed = 1;
 };
 

@@ -52,7 +52,7 @@ const std::map<std::string, std::string>& option_help() {
                    "the phones registered this long (they answer calls from elsewhere)"},
       {"callees", "Users to call instead of the fleet's own phones, e.g. a SIPp UAS or an IVR (ranges)"},
       {"seed", "Seed for the random choices (callers, callees, identifiers)"},
-      {"threads", "Actor scheduler threads (0: one per core)"},
+      {"threads", "Actor scheduler threads (0: one per core less the SIP I/O thread's, at least 1)"},
   };
   return help;
 }
