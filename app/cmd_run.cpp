@@ -8,6 +8,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -187,7 +188,12 @@ int run(run_cli& cli) {
       attempted == 0 ? 0 : 100.0 * static_cast<double>(stats.calls_failed.load()) / static_cast<double>(attempted);
   bool ok = registered == stats.phones_total.load() && failed_pct <= plan->max_failed_pct;
   if (plan->campaign.total > 0 && attempted == 0) ok = false;
-  return ok ? 0 : 1;
+  // Everything is said and unregistered: exit without taking the fleet apart. Destroying
+  // 10,000 phone actors one by one (exit and link messages, their timers cancelled, their
+  // memory freed) cost ~0.1 s of CPU, for memory the system takes back at once. The orderly
+  // teardown is what the fleet's own tests exercise (tests/actors), leak checks included.
+  std::fflush(nullptr);
+  std::_Exit(ok ? 0 : 1);
 }
 
 }  // namespace
