@@ -338,6 +338,7 @@ class fleet_impl final : public fleet {
         wheel_,
         [this](std::span<const timer_wheel::expired> due) {
           const std::size_t phones = options_.users.size();
+          inputs_ += due.size();
           for (const auto& e : due) {
             auto a = directory_.get(e.target);
             if (!a) continue;
@@ -350,11 +351,13 @@ class fleet_impl final : public fleet {
           }
           io_unit_->run();
         },
-        [trim = heap_trimmer{}]() mutable { (void)trim(); });
-    net_->set_ticker(wheel_.resolution(), [this] { (*pump_)(timer_wheel::clock::now()); });
+        [this, trim = heap_trimmer{}]() mutable { (void)trim(inputs_); });
+    net_->set_ticker([this] { return (*pump_)(timer_wheel::clock::now()); });
+    wheel_.set_wake([this] { net_->wake_ticker(); });
     net_->set_routes(std::move(routes));
     net_->start(
         [this](std::size_t phone, std::shared_ptr<const sip::message> m, ua::endpoint from) {
+          ++inputs_;
           if (auto a = directory_.get(phone)) {
             post(a, phone_input{inbound{std::move(m), std::move(from)}}, *io_unit_);
             io_unit_->run();
@@ -489,6 +492,7 @@ class fleet_impl final : public fleet {
   // timers; it is stopped (first thing in the destructor) before the unit and the pump go.
   std::unique_ptr<inline_unit> io_unit_ = std::make_unique<inline_unit>(system_);
   std::unique_ptr<timer_pump> pump_;
+  std::uint64_t inputs_ = 0;  // datagrams and timers handed to phones (I/O thread only): the trimmer's activity
   std::atomic<std::shared_ptr<const shard_table>> shards_;
   caf::actor root_;
   caf::actor campaign_;

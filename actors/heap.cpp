@@ -42,7 +42,14 @@ void prefault_heap(std::size_t bytes) {
   (void)mallopt(M_MMAP_THRESHOLD, 128 << 10);  // glibc's initial threshold
 }
 
-bool heap_trimmer::operator()() {
+bool heap_trimmer::operator()(std::uint64_t activity) {
+  if (activity == last_activity_) {
+    if (quiet_checked_) return false;
+    quiet_checked_ = true;
+  } else {
+    quiet_checked_ = false;
+    last_activity_ = activity;
+  }
   const heap_figures h = heap_now();
   const bool growing = h.in_use > last_in_use_;
   last_in_use_ = h.in_use;

@@ -1,7 +1,8 @@
-// The fleet's timer wheel and its ticking thread (see timer_wheel.hpp).
+// The fleet's timer wheel and its pump (see timer_wheel.hpp).
 #include "actors/timer_wheel.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace sipfleet::actors {
 namespace {
@@ -29,7 +30,7 @@ std::int64_t timer_wheel::tick_of(clock::time_point t) const {
 
 timer_wheel::handle timer_wheel::schedule(clock::time_point deadline, std::uint32_t target,
                                           std::uint64_t payload) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   std::uint32_t index = 0;
   if (!free_.empty()) {
     index = free_.back();
@@ -50,7 +51,33 @@ timer_wheel::handle timer_wheel::schedule(clock::time_point deadline, std::uint3
     far_.push_back({e.tick, index, e.generation});
     std::push_heap(far_.begin(), far_.end(), later_tick{});
   }
-  return {index, e.generation};
+  const handle h{index, e.generation};
+  if (e.tick < planned_tick_ && wake_) {
+    planned_tick_ = e.tick;  // one wake per earlier plan, not one per timer
+    std::function<void()> wake = wake_;
+    lock.unlock();
+    wake();
+  }
+  return h;
+}
+
+timer_wheel::clock::time_point timer_wheel::plan(clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  const std::int64_t current = std::max(now_tick_, tick_of(now) - 1);
+  std::int64_t next = std::numeric_limits<std::int64_t>::max();
+  if (in_buckets_ > 0) {
+    next = current + 1;
+  } else if (!far_.empty()) {
+    next = std::max(far_.front().tick, current + 1);
+  }
+  planned_tick_ = next;
+  if (next == std::numeric_limits<std::int64_t>::max()) return clock::time_point::max();
+  return start_ + next * resolution_;
+}
+
+void timer_wheel::set_wake(std::function<void()> wake) {
+  std::lock_guard lock(mutex_);
+  wake_ = std::move(wake);
 }
 
 bool timer_wheel::cancel(handle h) {
@@ -68,6 +95,7 @@ void timer_wheel::link(std::uint32_t index) {
   entry& e = entries_[index];
   const std::size_t b = static_cast<std::size_t>(e.tick % static_cast<std::int64_t>(buckets_.size()));
   e.at = where::bucket;
+  ++in_buckets_;
   e.prev = k_none;
   e.next = buckets_[b];
   if (e.next != k_none) entries_[e.next].prev = index;
@@ -84,6 +112,7 @@ void timer_wheel::unlink(std::uint32_t index) {
   }
   if (e.next != k_none) entries_[e.next].prev = e.prev;
   e.prev = e.next = k_none;
+  --in_buckets_;
 }
 
 void timer_wheel::release(std::uint32_t index) {
@@ -152,16 +181,20 @@ timer_pump::timer_pump(timer_wheel& wheel, deliver_fn deliver, std::function<voi
                        timer_wheel::clock::duration chore_interval)
     : wheel_(wheel), deliver_(std::move(deliver)), chore_(std::move(chore)), chore_interval_(chore_interval) {}
 
-void timer_pump::operator()(timer_wheel::clock::time_point now) {
+timer_wheel::clock::time_point timer_pump::operator()(timer_wheel::clock::time_point now) {
   batch_.clear();
   wheel_.advance(now, batch_);
   if (!batch_.empty()) deliver_(batch_);
-  if (!chore_) return;
-  if (next_chore_ == timer_wheel::clock::time_point{}) next_chore_ = now + chore_interval_;
-  if (now >= next_chore_) {
-    chore_();
-    next_chore_ = now + chore_interval_;
+  if (chore_) {
+    if (next_chore_ == timer_wheel::clock::time_point{}) next_chore_ = now + chore_interval_;
+    if (now >= next_chore_) {
+      chore_();
+      next_chore_ = now + chore_interval_;
+    }
   }
+  // Planned after the delivery: the phones it ran may have set timers.
+  const auto next = wheel_.plan(now);
+  return chore_ ? std::min(next, next_chore_) : next;
 }
 
 }  // namespace sipfleet::actors

@@ -56,6 +56,14 @@ class timer_wheel {
   std::size_t pending() const;
   clock::duration resolution() const { return resolution_; }
 
+  // When advance() next has work to do: the next tick while any timer is within the wheel's
+  // horizon, else the deadline of the earliest far timer, else time_point::max(). The owner
+  // sleeps until then; a schedule() for an earlier deadline calls the wake function (outside
+  // the wheel's lock, on the scheduling thread) so that it plans again. With 10,000 idle
+  // registered phones (refreshes an hour away) nothing ticks at all.
+  clock::time_point plan(clock::time_point now);
+  void set_wake(std::function<void()> wake);
+
  private:
   static constexpr std::uint32_t k_none = 0xffffffffu;
   enum class where : std::uint8_t { free, bucket, far };
@@ -90,9 +98,12 @@ class timer_wheel {
   std::vector<far_entry> far_;          // min-heap by tick
   std::int64_t now_tick_ = 0;           // every tick up to this one has been taken
   std::size_t pending_ = 0;
+  std::size_t in_buckets_ = 0;          // entries within the horizon
+  std::int64_t planned_tick_ = 0;       // when the owner will advance next (plan())
+  std::function<void()> wake_;
 };
 
-// What ticks a wheel: called about every resolution() (by the transport's I/O thread, see
+// What ticks a wheel: called when the wheel plans (by the transport's I/O thread, see
 // transport::set_ticker), it hands each batch of due timers to `deliver` (outside the wheel's
 // lock) and every `chore_interval` runs `chore` (the fleet's heap trimming). No thread of its
 // own: the timers, the datagrams and the phones they wake share the I/O thread.
@@ -102,7 +113,9 @@ class timer_pump {
   timer_pump(timer_wheel& wheel, deliver_fn deliver, std::function<void()> chore = {},
              timer_wheel::clock::duration chore_interval = std::chrono::seconds(1));
 
-  void operator()(timer_wheel::clock::time_point now);
+  // Advances the wheel to `now`; returns when to be called again (the wheel's plan, or the
+  // next chore if that is sooner).
+  timer_wheel::clock::time_point operator()(timer_wheel::clock::time_point now);
 
  private:
   timer_wheel& wheel_;

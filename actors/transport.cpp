@@ -139,9 +139,12 @@ class udp_transport final : public transport {
     for (std::size_t i = 0; i < routes_.size(); ++i) by_user_.emplace(routes_[i].user, i);
   }
 
-  void set_ticker(std::chrono::nanoseconds period, std::function<void()> tick) override {
-    tick_period_ = std::max<std::chrono::nanoseconds>(period, std::chrono::microseconds(100));
-    tick_ = std::move(tick);
+  void set_ticker(tick_fn tick) override { tick_ = std::move(tick); }
+
+  void wake_ticker() override {
+    net::post(io_, [this] {
+      if (!stopped_ && tick_) run_tick();
+    });
   }
 
   void start(deliver_fn deliver, malformed_fn malformed) override {
@@ -151,10 +154,7 @@ class udp_transport final : public transport {
     senders_.resize(sockets_.size());
     for (std::size_t i = 0; i < sockets_.size(); ++i) receive(i);
     for (std::size_t i = 0; i < streams_.size(); ++i) read_stream(i);
-    if (tick_) {
-      next_tick_ = std::chrono::steady_clock::now();
-      arm_tick();
-    }
+    if (tick_) net::post(io_, [this] { run_tick(); });
     thread_ = std::thread([this] { io_.run(); });
   }
 
@@ -206,15 +206,18 @@ class udp_transport final : public transport {
   }
 
  private:
-  void arm_tick() {
-    next_tick_ += tick_period_;
-    const auto now = std::chrono::steady_clock::now();
-    if (now - next_tick_ > 4 * tick_period_) next_tick_ = now;
-    ticker_.expires_at(next_tick_);
+  // Ticks now and sleeps until the time the tick asks for (a wait already pending is
+  // cancelled: its handler sees operation_aborted and does nothing).
+  void run_tick() {
+    const auto next = tick_();
+    if (next == std::chrono::steady_clock::time_point::max()) {
+      ticker_.cancel();
+      return;
+    }
+    ticker_.expires_at(next);
     ticker_.async_wait([this](boost::system::error_code ec) {
       if (ec || stopped_) return;
-      tick_();
-      arm_tick();
+      run_tick();
     });
   }
 
@@ -327,9 +330,7 @@ class udp_transport final : public transport {
   std::unordered_map<std::string, std::size_t, string_hash, std::equal_to<>> by_user_;
   deliver_fn deliver_;
   malformed_fn malformed_;
-  std::function<void()> tick_;
-  std::chrono::nanoseconds tick_period_{std::chrono::milliseconds(5)};
-  std::chrono::steady_clock::time_point next_tick_{};
+  tick_fn tick_;
   net::steady_timer ticker_{io_};
   std::thread thread_;
   std::atomic<bool> stopped_{false};

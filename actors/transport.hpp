@@ -59,11 +59,14 @@ class transport {
 
   // Phone i is routes[i]; call before start().
   virtual void set_routes(std::vector<phone_route> routes) = 0;
-  // Runs `tick` on the I/O thread about every `period`, from start() until stop(); call
-  // before start(). The fleet's timer wheel is advanced there, so that timers, datagrams and
-  // the phones they wake share one thread (no wake-up of another thread in between). Behind
-  // by more than a few periods (a loaded machine), the ticks do not burst to catch up.
-  virtual void set_ticker(std::chrono::nanoseconds period, std::function<void()> tick) = 0;
+  // Runs `tick` on the I/O thread at start() and then whenever the time it returns comes
+  // (time_point::max(): not until woken), until stop(); call before start(). The fleet's timer
+  // wheel is advanced there, so that timers, datagrams and the phones they wake share one
+  // thread. wake_ticker() (any thread) runs `tick` again soon, e.g. when an earlier timer was
+  // set while the thread slept.
+  using tick_fn = std::function<std::chrono::steady_clock::time_point()>;
+  virtual void set_ticker(tick_fn tick) = 0;
+  virtual void wake_ticker() = 0;
   virtual void start(deliver_fn deliver, malformed_fn malformed) = 0;
   virtual void stop() = 0;
 

@@ -160,12 +160,12 @@ TEST_CASE("the pump hands each tick's due timers over in one batch and runs its 
   CHECK(w.cancel(never));
   w.schedule(t0 + 20ms, 2, 13);
 
-  pump(t0 + 5ms);  // both due by the first tick: one batch, in the order they were set
+  CHECK(pump(t0 + 5ms) == t0 + 10ms);  // both due by the first tick: one batch, in the order they were set
   REQUIRE(batches.size() == 1);
   CHECK(batches[0] == std::vector<std::uint64_t>{10, 11});
   pump(t0 + 10ms);  // nothing due: no empty batch handed over
   CHECK(batches.size() == 1);
-  pump(t0 + 20ms);
+  CHECK(pump(t0 + 20ms) == t0 + 1005ms);  // nothing left: asleep until the first chore is due
   REQUIRE(batches.size() == 2);
   CHECK(batches[1] == std::vector<std::uint64_t>{13});
   CHECK(w.pending() == 0);
@@ -179,4 +179,40 @@ TEST_CASE("the pump hands each tick's due timers over in one batch and runs its 
   CHECK(chores == 1);
   pump(t0 + 2010ms);
   CHECK(chores == 2);
+}
+
+TEST_CASE("the wheel plans its next wake-up and asks to be woken when an earlier timer is set") {
+  const auto t0 = clk::now();
+  timer_wheel w(5ms, 64, t0);  // horizon 320 ms
+  int wakes = 0;
+  w.set_wake([&] { ++wakes; });
+  std::vector<timer_wheel::expired> out;
+
+  CHECK(w.plan(t0) == clk::time_point::max());  // nothing pending: sleep until woken
+  const auto refresh = w.schedule(t0 + 3600s, 1, 1);  // far beyond the horizon
+  CHECK(wakes == 1);                                   // earlier than "never"
+  CHECK(w.plan(t0) == t0 + 3600s);                     // asleep until it is due
+  w.schedule(t0 + 7200s, 1, 2);
+  CHECK(wakes == 1);  // later than the plan: no wake
+  w.schedule(t0 + 20ms, 1, 3);
+  CHECK(wakes == 2);  // within the horizon, earlier than the plan
+  w.schedule(t0 + 30ms, 1, 4);
+  CHECK(wakes == 2);  // one wake per earlier plan, not per timer
+  CHECK(w.plan(t0) == t0 + 5ms);  // something in the wheel: tick by tick
+
+  w.advance(t0 + 30ms, out);
+  REQUIRE(out.size() == 2);
+  CHECK(w.plan(t0 + 30ms) == t0 + 3600s);  // back to the far timer
+  CHECK(w.cancel(refresh));
+  // A cancelled far timer stays in the heap until its tick: the wheel wakes for it, finds
+  // nothing, and plans the next one.
+  out.clear();
+  w.advance(t0 + 3600s, out);
+  CHECK(out.empty());
+  CHECK(w.plan(t0 + 3600s) == t0 + 7200s);
+  w.advance(t0 + 7200s, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].payload == 2);
+  CHECK(w.plan(t0 + 7200s) == clk::time_point::max());
+  CHECK(w.pending() == 0);
 }
