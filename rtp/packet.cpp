@@ -1,23 +1,15 @@
 // RTP packet build and parse (see packet.hpp).
 #include "rtp/packet.hpp"
 
+#include "rtp/wire.hpp"
+
 namespace sipfleet::rtp {
 namespace {
 
-void put16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
-void put32(std::uint8_t* p, std::uint32_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 24);
-  p[1] = static_cast<std::uint8_t>(v >> 16);
-  p[2] = static_cast<std::uint8_t>(v >> 8);
-  p[3] = static_cast<std::uint8_t>(v);
-}
-std::uint16_t get16(const std::uint8_t* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
-std::uint32_t get32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
-}
+using wire::get16;
+using wire::get32;
+using wire::put16;
+using wire::put32;
 
 parse_result fail(std::string why) { return {.ok = false, .packet = {}, .error = std::move(why)}; }
 

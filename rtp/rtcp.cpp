@@ -3,24 +3,16 @@
 
 #include <algorithm>
 
+#include "rtp/wire.hpp"
+
 namespace sipfleet::rtp {
 namespace {
 
-constexpr std::uint8_t pt_sr = 200, pt_rr = 201, pt_sdes = 202;
+using wire::get32;
+using wire::put16;
+using wire::put32;
 
-void put16(std::uint8_t* p, std::uint32_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
-void put32(std::uint8_t* p, std::uint32_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 24);
-  p[1] = static_cast<std::uint8_t>(v >> 16);
-  p[2] = static_cast<std::uint8_t>(v >> 8);
-  p[3] = static_cast<std::uint8_t>(v);
-}
-std::uint32_t get32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
-}
+constexpr std::uint8_t pt_sr = 200, pt_rr = 201, pt_sdes = 202;
 
 rtcp_parse_result fail(std::string why) { return {.ok = false, .reports = {}, .error = std::move(why)}; }
 
