@@ -1,0 +1,162 @@
+// The physical anchor for media (issue 4): how many 172-byte datagrams per second (a G.711
+// RTP packet: 12-byte header + 160 bytes of 20 ms audio) this machine moves over loopback, one
+// sender thread and one receiver thread, with sendto/recvfrom one at a time and with
+// sendmmsg/recvmmsg in batches. Prints packets/s sent and received, loss, and CPU per packet.
+//
+//   bench_udp_rate [SECONDS_PER_CASE=2] [BATCH=32]
+//
+// Everything stays on 127.0.0.1 with ports the kernel picks; each case is bounded by its time.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+namespace {
+
+constexpr std::size_t k_size = 172;
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+int udp_socket(sockaddr_in& bound) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) {
+    std::perror("socket");
+    std::exit(1);
+  }
+  int buf = 8 << 20;
+  (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+  (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    std::perror("bind");
+    std::exit(1);
+  }
+  socklen_t len = sizeof bound;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  timeval tv{0, 200000};  // the receiver notices the end within 200 ms
+  (void)::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+struct figures {
+  double sent_per_s = 0;
+  double received_per_s = 0;
+  double loss_pct = 0;
+  double cpu_us_per_packet = 0;
+};
+
+figures run_case(bool batched, double seconds, unsigned batch) {
+  sockaddr_in rx_addr{}, tx_addr{};
+  const int rx = udp_socket(rx_addr);
+  const int tx = udp_socket(tx_addr);
+  std::atomic<bool> sending{true};
+  std::atomic<std::uint64_t> received{0};
+
+  std::thread receiver([&] {
+    std::vector<std::vector<char>> bufs(batch, std::vector<char>(2048));
+    std::vector<mmsghdr> msgs(batch);
+    std::vector<iovec> iov(batch);
+    std::uint64_t got = 0;
+    for (;;) {
+      if (batched) {
+        for (unsigned i = 0; i < batch; ++i) {
+          iov[i] = {bufs[i].data(), bufs[i].size()};
+          msgs[i] = {};
+          msgs[i].msg_hdr.msg_iov = &iov[i];
+          msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        const int n = ::recvmmsg(rx, msgs.data(), batch, MSG_WAITFORONE, nullptr);
+        if (n > 0) {
+          got += static_cast<std::uint64_t>(n);
+          continue;
+        }
+      } else {
+        if (::recv(rx, bufs[0].data(), bufs[0].size(), 0) > 0) {
+          ++got;
+          continue;
+        }
+      }
+      if (!sending.load()) break;  // timed out after the sender stopped: done
+    }
+    received.store(got);
+  });
+
+  std::vector<char> payload(k_size, 'x');
+  std::vector<mmsghdr> msgs(batch);
+  std::vector<iovec> iov(batch);
+  for (unsigned i = 0; i < batch; ++i) {
+    iov[i] = {payload.data(), payload.size()};
+    msgs[i] = {};
+    msgs[i].msg_hdr.msg_name = &rx_addr;
+    msgs[i].msg_hdr.msg_namelen = sizeof rx_addr;
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  const double cpu0 = cpu_seconds();
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto until = t0 + std::chrono::duration<double>(seconds);
+  std::uint64_t sent = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    for (int k = 0; k < 16; ++k) {  // check the clock every 16 rounds
+      if (batched) {
+        const int n = ::sendmmsg(tx, msgs.data(), batch, 0);
+        if (n > 0) sent += static_cast<std::uint64_t>(n);
+      } else if (::sendto(tx, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&rx_addr),
+                          sizeof rx_addr) > 0) {
+        ++sent;
+      }
+    }
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  sending.store(false);
+  receiver.join();
+  const double cpu = cpu_seconds() - cpu0;
+  ::close(rx);
+  ::close(tx);
+  figures f;
+  f.sent_per_s = static_cast<double>(sent) / wall;
+  f.received_per_s = static_cast<double>(received.load()) / wall;
+  f.loss_pct = sent == 0 ? 0 : 100.0 * static_cast<double>(sent - std::min(sent, received.load())) / static_cast<double>(sent);
+  f.cpu_us_per_packet = received.load() == 0 ? 0 : cpu * 1e6 / static_cast<double>(received.load());
+  return f;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const double seconds = argc > 1 ? std::atof(argv[1]) : 2.0;
+  const unsigned batch = argc > 2 ? static_cast<unsigned>(std::atoi(argv[2])) : 32;
+  if (seconds <= 0 || seconds > 60 || batch == 0 || batch > 1024) {
+    std::fprintf(stderr, "usage: bench_udp_rate [SECONDS_PER_CASE (0-60], default 2] [BATCH (1-1024), default 32]\n");
+    return 2;
+  }
+  std::printf("loopback UDP, %zu-byte datagrams (a G.711 RTP packet), 1 sender + 1 receiver thread, %.1f s per case\n",
+              k_size, seconds);
+  std::printf("  %-28s %14s %14s %8s %16s\n", "case", "sent/s", "received/s", "loss%", "CPU us/packet");
+  for (const bool batched : {false, true}) {
+    const figures f = run_case(batched, seconds, batch);
+    char name[64];
+    std::snprintf(name, sizeof name, batched ? "sendmmsg/recvmmsg x%u" : "sendto/recv", batch);
+    std::printf("  %-28s %14.0f %14.0f %8.2f %16.2f\n", name, f.sent_per_s, f.received_per_s, f.loss_pct,
+                f.cpu_us_per_packet);
+  }
+  std::printf("  (issue 4's target: 2,000 calls = 200,000 packets/s each way, 400,000/s in all)\n");
+  return 0;
+}
