@@ -9,7 +9,7 @@ packages=(
   cmake ninja-build g++ pkg-config ccache
   # libraries
   libssl-dev doctest-dev libcli11-dev libcaf-dev libboost1.81-dev libboost-json1.81-dev
-  libspdlog-dev libyaml-cpp-dev
+  libspdlog-dev libyaml-cpp-dev liburing-dev
   # real peers for the integration tests
   kamailio sip-tester
   # the parser fuzz target (libFuzzer ships with clang's runtime)

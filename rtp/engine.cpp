@@ -1,0 +1,916 @@
+// The media engine (see engine.hpp): workers with an io_uring each, moving RTP/RTCP for many
+// streams per system call.
+#include "rtp/engine.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <liburing.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include "rtp/audio.hpp"
+#include "rtp/emodel.hpp"
+#include "rtp/g711.hpp"
+#include "rtp/packet.hpp"
+#include "rtp/port_pool.hpp"
+#include "rtp/receiver_stats.hpp"
+#include "rtp/rtcp.hpp"
+#include "rtp/stream.hpp"
+#include "rtp/telephone_event.hpp"
+
+namespace sipfleet::rtp {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+using std::chrono::duration_cast;
+using std::chrono::microseconds;
+using std::chrono::nanoseconds;
+
+constexpr std::uint32_t clock_rate = 8000;
+constexpr std::size_t max_payload = 480;  // 60 ms of G.711
+constexpr std::size_t recv_size = 1500;
+constexpr unsigned ring_entries = 4096;
+constexpr std::uint16_t dtmf_units = 800;  // 100 ms events (RFC 4733 §2.5.1.2 lets us choose)
+constexpr int dtmf_gap_ms = 100;
+constexpr std::uint32_t no_schedule = UINT32_MAX;
+
+// A completion's user_data: what the operation was, on which slot, for which stream.
+enum op : std::uint8_t { op_rtp_recv = 1, op_rtcp_recv, op_rtp_send, op_rtcp_send, op_cancel, op_wake };
+std::uint64_t tag(op o, std::uint32_t slot, std::uint32_t gen) {
+  return (std::uint64_t{o} << 56) | (std::uint64_t{slot & 0xFFFFFFu} << 32) | gen;
+}
+
+// The NTP time of now (RFC 3550 §4) from the system clock.
+std::uint64_t ntp_now() {
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  const auto us = duration_cast<microseconds>(since_epoch).count();
+  const std::uint64_t seconds = static_cast<std::uint64_t>(us / 1'000'000) + 2'208'988'800ULL;
+  const std::uint64_t fraction = (static_cast<std::uint64_t>(us % 1'000'000) << 32) / 1'000'000;
+  return (seconds << 32) | fraction;
+}
+
+bool to_sockaddr(std::string_view host, std::uint16_t port, sockaddr_storage& out, socklen_t& len) {
+  std::memset(&out, 0, sizeof out);
+  const std::string h(host);
+  if (h.find(':') != std::string::npos) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&out);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port);
+    if (::inet_pton(AF_INET6, h.c_str(), &a->sin6_addr) != 1) return false;
+    len = sizeof(sockaddr_in6);
+    return true;
+  }
+  auto* a = reinterpret_cast<sockaddr_in*>(&out);
+  a->sin_family = AF_INET;
+  a->sin_port = htons(port);
+  if (::inet_pton(AF_INET, h.c_str(), &a->sin_addr) != 1) return false;
+  len = sizeof(sockaddr_in);
+  return true;
+}
+
+std::uint16_t port_of(const sockaddr_storage& a) {
+  return a.ss_family == AF_INET6 ? ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port)
+                                 : ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
+}
+void set_port(sockaddr_storage& a, std::uint16_t port) {
+  if (a.ss_family == AF_INET6)
+    reinterpret_cast<sockaddr_in6&>(a).sin6_port = htons(port);
+  else
+    reinterpret_cast<sockaddr_in&>(a).sin_port = htons(port);
+}
+bool same_address(const sockaddr_storage& a, const sockaddr_storage& b) {
+  if (a.ss_family != b.ss_family) return false;
+  if (a.ss_family == AF_INET6) {
+    const auto& x = reinterpret_cast<const sockaddr_in6&>(a);
+    const auto& y = reinterpret_cast<const sockaddr_in6&>(b);
+    return x.sin6_port == y.sin6_port && std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof x.sin6_addr) == 0;
+  }
+  const auto& x = reinterpret_cast<const sockaddr_in&>(a);
+  const auto& y = reinterpret_cast<const sockaddr_in&>(b);
+  return x.sin_port == y.sin_port && x.sin_addr.s_addr == y.sin_addr.s_addr;
+}
+
+int bound_socket(const sockaddr_storage& addr, socklen_t len) {
+  // Blocking on purpose: io_uring completes a receive on an O_NONBLOCK socket with -EAGAIN
+  // instead of waiting for data; it never blocks the worker either way.
+  const int fd = ::socket(addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// A stream's receiving side per peer SSRC: a new SSRC (a peer that restarts its stream, or
+// plays several files) starts new A.1 statistics; the old ones are added up.
+struct received_totals {
+  std::int64_t lost = 0;
+  std::uint64_t expected = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t reordered = 0;
+  double jitter_units = 0;
+  void add(const receiver_stats& s) {
+    lost += s.lost();
+    expected += static_cast<std::uint64_t>(std::max<std::int64_t>(0, s.expected()));
+    duplicates += s.duplicates();
+    reordered += s.reordered();
+    jitter_units = std::max(jitter_units, s.jitter());
+  }
+};
+
+struct slot {
+  std::uint32_t gen = 0;  // the stream's generation; bumped at every open
+  bool in_use = false;    // between open and the last completion after close
+  bool started = false;
+  bool closing = false;
+  bool fds_closed = true;
+  int rtp_fd = -1;
+  int rtcp_fd = -1;
+  std::uint16_t port = 0;
+  int inflight = 0;       // operations in the ring for this slot
+  bool rtp_armed = false, rtcp_armed = false, send_busy = false, rtcp_busy = false;
+
+  stream_params params{};
+  sockaddr_storage dest{}, rtcp_dest{};
+  socklen_t dest_len = 0;
+  bool learned = false, rtcp_learned = false;
+  clock::time_point epoch{};
+  std::uint32_t ssrc = 0;
+  std::optional<send_stream> tx{};
+  std::size_t audio_pos = 0;
+  std::uint32_t sched = 0;  // bumped when the sending schedule changes: older heap entries are void
+  std::uint32_t scheduled = no_schedule;  // the sched value of the RTP schedule in the heap
+  bool first_start = false;               // started, RTCP not scheduled yet
+
+  // DTMF being sent
+  std::deque<char> digits{};
+  std::vector<event_payload> event_packets{};
+  std::size_t event_at = 0;
+  std::uint32_t event_timestamp = 0;
+  clock::time_point gap_until{};
+  std::string digits_sent{};
+
+  // receiving
+  bool have_peer_ssrc = false;
+  std::uint32_t peer_ssrc = 0;
+  receiver_stats rx{};
+  received_totals rx_done{};
+  event_detector detector{};
+  std::string digits_received{};
+  std::uint64_t packets_received = 0, packets_sent = 0, rtcp_sent = 0, rtcp_received = 0, malformed = 0;
+  std::uint32_t last_sr_middle = 0;
+  clock::time_point last_sr_arrival{};
+  std::optional<double> rtt_ms{};
+
+  // buffers in the ring: untouched while their operation is in flight
+  std::array<std::uint8_t, recv_size> rtp_in{}, rtcp_in{};
+  sockaddr_storage rtp_from{}, rtcp_from{};
+  iovec rtp_in_iov{}, rtcp_in_iov{};
+  msghdr rtp_in_msg{}, rtcp_in_msg{};
+  std::array<std::uint8_t, fixed_header_size + max_payload> out{};
+  std::array<std::uint8_t, 512> rtcp_out{};
+  sockaddr_storage out_name{}, rtcp_out_name{};
+  iovec out_iov{}, rtcp_out_iov{};
+  msghdr out_msg{}, rtcp_out_msg{};
+};
+
+struct deadline {
+  clock::time_point due;
+  std::uint32_t slot;
+  std::uint32_t gen;
+  std::uint32_t sched;  // for RTP; RTCP entries use sched = UINT32_MAX
+  bool operator>(const deadline& o) const { return due > o.due; }
+};
+
+// Lateness in 25 µs buckets up to 50 ms, and one for the rest.
+struct lateness_histogram {
+  static constexpr std::size_t buckets = 2001;
+  static constexpr double bucket_ms = 0.025;
+  std::vector<std::uint64_t> counts = std::vector<std::uint64_t>(buckets, 0);
+  std::uint64_t samples = 0;
+  double max_ms = 0;
+  void add(double ms) {
+    const auto b = ms <= 0 ? std::size_t{0} : std::min(buckets - 1, static_cast<std::size_t>(ms / bucket_ms));
+    ++counts[b];
+    ++samples;
+    max_ms = std::max(max_ms, ms);
+  }
+};
+
+double percentile(const std::vector<std::uint64_t>& counts, std::uint64_t samples, double q) {
+  if (samples == 0) return 0;
+  const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(samples)));
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    seen += counts[i];
+    if (seen >= rank) return static_cast<double>(i + 1) * lateness_histogram::bucket_ms;
+  }
+  return static_cast<double>(counts.size()) * lateness_histogram::bucket_ms;
+}
+
+}  // namespace
+
+struct shared_audio {
+  std::vector<std::uint8_t> pcmu, pcma;  // the looped source, encoded once
+};
+
+class worker {
+ public:
+  worker(unsigned index, const engine_options& options, const shared_audio& audio,
+         std::function<void(std::uint16_t)> release_port)
+      : index_(index), options_(options), audio_(audio), release_port_(std::move(release_port)) {
+    io_uring_params p{};
+    p.flags = IORING_SETUP_CQSIZE;
+    p.cq_entries = ring_entries * 8;
+    if (const int rc = io_uring_queue_init_params(ring_entries, &ring_, &p); rc != 0)
+      throw std::runtime_error(std::string("io_uring_queue_init: ") + std::strerror(-rc) +
+                               " (the media engine needs io_uring: Linux 5.11 or later, not disabled "
+                               "by kernel.io_uring_disabled or seccomp; or run with --media off)");
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
+    if (wake_fd_ < 0) {
+      io_uring_queue_exit(&ring_);
+      throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+    }
+    std::random_device rd;
+    rng_.seed((static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^ index);
+    thread_ = std::thread([this] { run(); });
+  }
+
+  ~worker() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake();
+    thread_.join();
+    for (auto& s : slots_) {
+      if (s->rtp_fd >= 0) ::close(s->rtp_fd);
+      if (s->rtcp_fd >= 0) ::close(s->rtcp_fd);
+    }
+    io_uring_queue_exit(&ring_);
+    ::close(wake_fd_);
+  }
+
+  // ---- control side (any thread) ----
+  stream_handle open(int rtp_fd, int rtcp_fd, std::uint16_t port) {
+    std::lock_guard lock(mutex_);
+    std::uint32_t i;
+    if (!free_.empty()) {
+      i = free_.back();
+      free_.pop_back();
+    } else {
+      i = static_cast<std::uint32_t>(slots_.size());
+      slots_.push_back(std::make_unique<slot>());
+    }
+    const std::uint32_t gen = slots_[i]->gen + 1 == 0 ? 1 : slots_[i]->gen + 1;
+    slots_[i] = std::make_unique<slot>();  // a free slot has nothing in the ring
+    slot& s = *slots_[i];
+    s.gen = gen;
+    s.in_use = true;
+    s.fds_closed = false;
+    s.rtp_fd = rtp_fd;
+    s.rtcp_fd = rtcp_fd;
+    s.port = port;
+    s.epoch = clock::now();
+    s.ssrc = static_cast<std::uint32_t>(rng_());
+    s.audio_pos = static_cast<std::size_t>(rng_() % std::max<std::size_t>(1, audio_.pcmu.size()));
+    commands_.push_back(i);
+    ++open_;
+    wake();
+    return {(index_ << 24) | i, gen};
+  }
+
+  void start(std::uint32_t i, std::uint32_t gen, const stream_params& p) {
+    std::lock_guard lock(mutex_);
+    slot* s = find(i, gen);
+    if (s == nullptr) return;
+    const bool was_sending = s->started && s->params.send && s->params.remote_port != 0;
+    const bool remote_changed = !s->started || p.remote_address != s->params.remote_address ||
+                                p.remote_port != s->params.remote_port;
+    s->params = p;
+    s->params.ptime_ms = std::clamp<std::uint32_t>(p.ptime_ms == 0 ? 20 : p.ptime_ms, 10, 60);
+    if (remote_changed && p.remote_port != 0) {
+      if (to_sockaddr(p.remote_address, p.remote_port, s->dest, s->dest_len)) {
+        s->rtcp_dest = s->dest;
+        set_port(s->rtcp_dest, static_cast<std::uint16_t>(p.remote_port + 1));
+        s->learned = s->rtcp_learned = false;
+      } else {
+        s->params.remote_port = 0;  // an address we cannot send to: receive only
+      }
+    }
+    if (!s->started) {
+      s->first_start = true;
+      s->tx.emplace(s->ssrc, static_cast<std::uint16_t>(rng_()), static_cast<std::uint32_t>(rng_()),
+                    p.payload_type, clock_rate);
+      commands_.push_back(i);
+    }
+    const bool sending = s->params.send && s->params.remote_port != 0;
+    s->started = true;
+    if (sending && !was_sending) {
+      s->tx->pause();  // the next packet starts a talk-spurt: marker bit, timestamp follows the clock
+      ++s->sched;
+      commands_.push_back(i);
+    } else if (!sending && was_sending) {
+      ++s->sched;  // its heap entries are void now
+    }
+    wake();
+  }
+
+  void send_digits(std::uint32_t i, std::uint32_t gen, std::string_view digits) {
+    std::lock_guard lock(mutex_);
+    slot* s = find(i, gen);
+    if (s == nullptr) return;
+    for (char d : digits)
+      if (event_of_digit(d)) s->digits.push_back(d);
+  }
+
+  stream_summary close(std::uint32_t i, std::uint32_t gen) {
+    std::lock_guard lock(mutex_);
+    stream_summary out;
+    slot* s = find(i, gen);
+    if (s == nullptr) return out;
+    received_totals t = s->rx_done;
+    if (s->have_peer_ssrc) t.add(s->rx);
+    out.packets_sent = s->packets_sent;
+    out.packets_received = s->packets_received;
+    out.lost = t.lost;
+    out.expected = t.expected;
+    out.duplicates = t.duplicates;
+    out.reordered = t.reordered;
+    out.jitter_ms = t.jitter_units * 1000.0 / clock_rate;
+    out.rtt_ms = s->rtt_ms;
+    out.rtcp_sent = s->rtcp_sent;
+    out.rtcp_received = s->rtcp_received;
+    out.malformed = s->malformed;
+    out.digits_sent = s->digits_sent;
+    out.digits_received = s->digits_received;
+    if (t.expected > 0) {
+      // One-way delay: half the RTT when RTCP measured it, plus what a receiver's jitter buffer
+      // adds (twice the jitter) and the packet time (G.107's Ta, simplified; rtp/emodel.hpp).
+      emodel_input in;
+      in.delay_ms = s->rtt_ms.value_or(0) / 2 + 2 * out.jitter_ms + s->params.ptime_ms;
+      in.loss_pct = out.loss_pct();
+      out.mos = mos(in);
+    }
+    s->closing = true;
+    --open_;
+    commands_.push_back(i);
+    wake();
+    return out;
+  }
+
+  void add_totals(engine_totals& t, std::vector<std::uint64_t>& late) const {
+    std::lock_guard lock(mutex_);
+    t.streams_open += open_;
+    t.streams_sending += sending_;
+    t.packets_sent += packets_sent_;
+    t.packets_received += packets_received_;
+    t.send_errors += send_errors_;
+    t.malformed += malformed_;
+    t.overruns += overruns_;
+    t.late_samples += late_.samples;
+    t.late_max_ms = std::max(t.late_max_ms, late_.max_ms);
+    for (std::size_t b = 0; b < late.size(); ++b) late[b] += late_.counts[b];
+  }
+
+ private:
+  slot* find(std::uint32_t i, std::uint32_t gen) {
+    if (i >= slots_.size()) return nullptr;
+    slot* s = slots_[i].get();
+    return s->in_use && !s->closing && s->gen == gen ? s : nullptr;
+  }
+
+  void wake() {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto n = ::write(wake_fd_, &one, sizeof one);
+  }
+
+  io_uring_sqe* sqe() {
+    io_uring_sqe* e = io_uring_get_sqe(&ring_);
+    if (e == nullptr) {
+      io_uring_submit(&ring_);  // the ring is full: hand this batch to the kernel now
+      e = io_uring_get_sqe(&ring_);
+    }
+    return e;
+  }
+
+  void arm_wake() {
+    io_uring_sqe* e = sqe();
+    io_uring_prep_read(e, wake_fd_, &wake_buf_, sizeof wake_buf_, 0);
+    io_uring_sqe_set_data64(e, tag(op_wake, 0, 0));
+  }
+
+  void arm_recv(std::uint32_t i, slot& s, bool rtcp) {
+    auto& msg = rtcp ? s.rtcp_in_msg : s.rtp_in_msg;
+    auto& iov = rtcp ? s.rtcp_in_iov : s.rtp_in_iov;
+    auto& buf = rtcp ? s.rtcp_in : s.rtp_in;
+    iov = {buf.data(), buf.size()};
+    msg = {};
+    msg.msg_name = rtcp ? &s.rtcp_from : &s.rtp_from;
+    msg.msg_namelen = sizeof(sockaddr_storage);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    io_uring_sqe* e = sqe();
+    io_uring_prep_recvmsg(e, rtcp ? s.rtcp_fd : s.rtp_fd, &msg, 0);
+    io_uring_sqe_set_data64(e, tag(rtcp ? op_rtcp_recv : op_rtp_recv, i, s.gen));
+    ++s.inflight;
+    (rtcp ? s.rtcp_armed : s.rtp_armed) = true;
+  }
+
+  void schedule_rtp(std::uint32_t i, slot& s, clock::time_point due) {
+    heap_.push_back({due, i, s.gen, s.sched});
+    std::push_heap(heap_.begin(), heap_.end(), std::greater<>{});
+  }
+  void schedule_rtcp(std::uint32_t i, slot& s, clock::time_point due) {
+    heap_.push_back({due, i, s.gen, UINT32_MAX});
+    std::push_heap(heap_.begin(), heap_.end(), std::greater<>{});
+  }
+
+  // ---- the worker thread ----
+  void run() {
+    arm_wake();
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+      apply_commands();
+      send_due();
+      const auto next = heap_.empty() ? clock::now() + std::chrono::milliseconds(200)
+                                      : heap_.front().due + options_.pacing_window;
+      lock.unlock();
+      const auto wait = std::max(nanoseconds(0), duration_cast<nanoseconds>(next - clock::now()));
+      __kernel_timespec ts{};
+      ts.tv_sec = wait.count() / 1'000'000'000;
+      ts.tv_nsec = wait.count() % 1'000'000'000;
+      io_uring_cqe* first = nullptr;
+      // Sleep until the next deadline; the wake eventfd's read ends it early for commands.
+      io_uring_submit_and_wait_timeout(&ring_, &first, heap_.empty() ? 1 : 1u << 20, &ts, nullptr);
+      lock.lock();
+      reap();
+    }
+    // Shutting down: cancel everything so the ring can be torn down.
+    for (auto& s : slots_)
+      if (s->in_use && !s->fds_closed) {
+        if (s->rtp_fd >= 0) ::close(s->rtp_fd);
+        if (s->rtcp_fd >= 0) ::close(s->rtcp_fd);
+        s->rtp_fd = s->rtcp_fd = -1;
+        s->fds_closed = true;
+      }
+  }
+
+  void reap() {
+    unsigned head = 0, seen = 0;
+    io_uring_cqe* cqe = nullptr;
+    const auto now = clock::now();
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      ++seen;
+      const std::uint64_t d = io_uring_cqe_get_data64(cqe);
+      const auto o = static_cast<op>(d >> 56);
+      if (o == op_wake) {
+        if (!stop_) arm_wake();
+        continue;
+      }
+      const auto i = static_cast<std::uint32_t>((d >> 32) & 0xFFFFFFu);
+      const auto gen = static_cast<std::uint32_t>(d);
+      if (i >= slots_.size()) continue;
+      slot& s = *slots_[i];
+      if (s.gen != gen) continue;  // cannot happen: a slot is reused only when nothing is in flight
+      --s.inflight;
+      switch (o) {
+        case op_rtp_recv:
+        case op_rtcp_recv: {
+          const bool rtcp = o == op_rtcp_recv;
+          (rtcp ? s.rtcp_armed : s.rtp_armed) = false;
+          if (s.closing) break;
+          if (cqe->res > 0) {
+            const std::span<const std::uint8_t> bytes((rtcp ? s.rtcp_in : s.rtp_in).data(),
+                                                      static_cast<std::size_t>(cqe->res));
+            const bool truncated = ((rtcp ? s.rtcp_in_msg : s.rtp_in_msg).msg_flags & MSG_TRUNC) != 0;
+            if (truncated) {
+              ++s.malformed;
+              ++malformed_;
+            } else if (rtcp) {
+              on_rtcp(s, bytes, now);
+            } else {
+              on_rtp(s, bytes, now);
+            }
+          }
+          if (!s.fds_closed) arm_recv(i, s, rtcp);
+          break;
+        }
+        case op_rtp_send:
+          s.send_busy = false;
+          if (cqe->res < 0) ++send_errors_;
+          break;
+        case op_rtcp_send:
+          s.rtcp_busy = false;
+          if (cqe->res < 0) ++send_errors_;
+          break;
+        default:
+          break;
+      }
+      maybe_free(i, s);
+    }
+    io_uring_cq_advance(&ring_, seen);
+  }
+
+  void maybe_free(std::uint32_t i, slot& s) {
+    if (!s.closing || !s.in_use) return;
+    if (!s.fds_closed) {
+      // Cancel the receives waiting on the stream's sockets; their completions come back
+      // with -ECANCELED and the slot is free once the last one is in.
+      io_uring_sqe* e = sqe();
+      io_uring_prep_cancel_fd(e, s.rtp_fd, IORING_ASYNC_CANCEL_ALL);
+      io_uring_sqe_set_data64(e, tag(op_cancel, i, s.gen));
+      ++s.inflight;
+      e = sqe();
+      io_uring_prep_cancel_fd(e, s.rtcp_fd, IORING_ASYNC_CANCEL_ALL);
+      io_uring_sqe_set_data64(e, tag(op_cancel, i, s.gen));
+      ++s.inflight;
+      s.fds_closed = true;  // closed below once nothing refers to them
+      return;
+    }
+    if (s.inflight > 0) return;
+    ::close(s.rtp_fd);
+    ::close(s.rtcp_fd);
+    s.rtp_fd = s.rtcp_fd = -1;
+    s.in_use = false;
+    if (s.scheduled != no_schedule) {
+      s.scheduled = no_schedule;
+      --sending_;
+    }
+    free_.push_back(i);
+    release_port_(s.port);
+  }
+
+  void apply_commands() {
+    const auto now = clock::now();
+    for (std::uint32_t i : commands_) {
+      slot& s = *slots_[i];
+      if (!s.in_use) continue;
+      if (s.closing) {
+        maybe_free(i, s);
+        continue;
+      }
+      if (!s.rtp_armed) arm_recv(i, s, false);
+      if (!s.rtcp_armed) arm_recv(i, s, true);
+      if (s.started && s.first_start) {
+        s.first_start = false;
+        // Spread RTCP: the first report half an interval to an interval and a half away.
+        const auto base = duration_cast<nanoseconds>(options_.rtcp_interval);
+        schedule_rtcp(i, s, now + base / 2 + nanoseconds(static_cast<std::int64_t>(rng_() % std::max<std::uint64_t>(1, static_cast<std::uint64_t>(base.count())))));
+      }
+      if (s.started && s.params.send && s.params.remote_port != 0 && s.scheduled != s.sched) {
+        // Start sending at a random phase within a packet time, so that thousands of calls
+        // started together do not send in lockstep.
+        const auto ptime = duration_cast<nanoseconds>(std::chrono::milliseconds(s.params.ptime_ms));
+        const auto phase = nanoseconds(static_cast<std::int64_t>(rng_() % static_cast<std::uint64_t>(ptime.count())));
+        if (s.scheduled == no_schedule) ++sending_;  // else the old schedule's entry is void now
+        s.scheduled = s.sched;
+        schedule_rtp(i, s, now + phase);
+      }
+    }
+    commands_.clear();
+  }
+
+  void send_due() {
+    const auto now = clock::now();
+    while (!heap_.empty() && heap_.front().due <= now) {
+      std::pop_heap(heap_.begin(), heap_.end(), std::greater<>{});
+      const deadline d = heap_.back();
+      heap_.pop_back();
+      slot& s = *slots_[d.slot];
+      if (s.gen != d.gen) continue;
+      if (!s.in_use || s.closing || (d.sched != UINT32_MAX && d.sched != s.sched)) {
+        // A schedule that ended (hold, close): the stream no longer sends.
+        if (d.sched != UINT32_MAX && d.sched == s.scheduled) {
+          s.scheduled = no_schedule;
+          --sending_;
+        }
+        continue;
+      }
+      if (d.sched == UINT32_MAX) {
+        send_rtcp(d.slot, s, now);
+        schedule_rtcp(d.slot, s, d.due + duration_cast<nanoseconds>(options_.rtcp_interval));
+        continue;
+      }
+      const double late_ms = std::chrono::duration<double, std::milli>(now - d.due).count();
+      late_.add(late_ms);
+      if (s.send_busy) {
+        ++overruns_;
+      } else {
+        send_rtp(d.slot, s, now);
+      }
+      auto next = d.due + std::chrono::milliseconds(s.params.ptime_ms);
+      if (next < now - std::chrono::milliseconds(200)) next = now;  // a stall: do not burst to catch up
+      schedule_rtp(d.slot, s, next);
+    }
+  }
+
+  // Queues the slot's RTP (or RTCP) output buffer, `n` bytes, to `to`. The destination is
+  // copied: symmetric RTP may change `to` while the send is in the ring.
+  void queue_send(std::uint32_t i, slot& s, bool rtcp, const sockaddr_storage& to, std::size_t n) {
+    auto& name = rtcp ? s.rtcp_out_name : s.out_name;
+    auto& iov = rtcp ? s.rtcp_out_iov : s.out_iov;
+    auto& msg = rtcp ? s.rtcp_out_msg : s.out_msg;
+    name = to;
+    iov = {rtcp ? s.rtcp_out.data() : s.out.data(), n};
+    msg = {};
+    msg.msg_name = &name;
+    msg.msg_namelen = s.dest_len;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    io_uring_sqe* e = sqe();
+    io_uring_prep_sendmsg(e, rtcp ? s.rtcp_fd : s.rtp_fd, &msg, 0);
+    io_uring_sqe_set_data64(e, tag(rtcp ? op_rtcp_send : op_rtp_send, i, s.gen));
+    ++s.inflight;
+    (rtcp ? s.rtcp_busy : s.send_busy) = true;
+  }
+
+  void send_rtp(std::uint32_t i, slot& s, clock::time_point now) {
+    const std::uint32_t samples = s.params.ptime_ms * (clock_rate / 1000);
+    std::size_t payload_len = 0;
+    header h;
+    // DTMF: an event in progress, or the next digit once the gap after the last one is over.
+    if (s.event_at >= s.event_packets.size() && !s.digits.empty() && s.params.event_payload_type &&
+        now >= s.gap_until) {
+      const char digit = s.digits.front();
+      s.digits.pop_front();
+      s.event_packets = digit_packets(*event_of_digit(digit), dtmf_units, static_cast<std::uint16_t>(samples));
+      s.event_at = 0;
+      s.digits_sent.push_back(digit);
+    }
+    if (s.event_at < s.event_packets.size()) {
+      h = s.tx->next(now, samples);
+      if (s.event_at == 0) {
+        s.event_timestamp = h.timestamp;
+        h.marker = true;  // RFC 4733 §2.5.1.3: the first packet of an event
+      } else {
+        h.marker = false;
+      }
+      h.timestamp = s.event_timestamp;
+      h.payload_type = *s.params.event_payload_type;
+      write_event(s.event_packets[s.event_at], std::span<std::uint8_t>(s.out).subspan(fixed_header_size));
+      payload_len = 4;
+      if (++s.event_at == s.event_packets.size()) s.gap_until = now + std::chrono::milliseconds(dtmf_gap_ms);
+    } else {
+      h = s.tx->next(now, samples);
+      h.payload_type = s.params.payload_type;
+      const auto& loop = s.params.codec == codec::pcma ? audio_.pcma : audio_.pcmu;
+      payload_len = std::min<std::size_t>(samples, max_payload);
+      auto* out = s.out.data() + fixed_header_size;
+      for (std::size_t k = 0; k < payload_len;) {
+        const std::size_t n = std::min(payload_len - k, loop.size() - s.audio_pos);
+        std::memcpy(out + k, loop.data() + s.audio_pos, n);
+        k += n;
+        s.audio_pos = (s.audio_pos + n) % loop.size();
+      }
+    }
+    write_header(h, s.out);
+    s.tx->count_payload(payload_len);
+    queue_send(i, s, false, s.dest, fixed_header_size + payload_len);
+    ++s.packets_sent;
+    ++packets_sent_;
+  }
+
+  void send_rtcp(std::uint32_t i, slot& s, clock::time_point now) {
+    if (s.rtcp_busy || s.params.remote_port == 0) return;
+    rtcp_report r;
+    r.ssrc = s.ssrc;
+    if (s.tx && s.packets_sent > 0) {
+      sender_info si;
+      si.ntp = ntp_now();
+      const auto since = duration_cast<microseconds>(now - s.epoch).count();
+      si.rtp_timestamp = static_cast<std::uint32_t>(since * clock_rate / 1'000'000);
+      si.packets = static_cast<std::uint32_t>(s.tx->packets());
+      si.octets = static_cast<std::uint32_t>(s.tx->octets());
+      r.sender = si;
+    }
+    if (s.have_peer_ssrc) {
+      std::uint32_t dlsr = 0;
+      if (s.last_sr_middle != 0)
+        dlsr = static_cast<std::uint32_t>(std::chrono::duration<double>(now - s.last_sr_arrival).count() * 65536.0);
+      r.blocks.push_back(block_from(s.rx, s.peer_ssrc, s.last_sr_middle, dlsr));
+    }
+    char cname[32];
+    std::snprintf(cname, sizeof cname, "sipfleet-%08x", s.ssrc);
+    const std::size_t n = write_compound(r, cname, s.rtcp_out);
+    if (n == 0) return;
+    queue_send(i, s, true, s.rtcp_dest, n);
+    ++s.rtcp_sent;
+  }
+
+  void on_rtp(slot& s, std::span<const std::uint8_t> bytes, clock::time_point now) {
+    const parse_result p = parse(bytes);
+    if (!p.ok) {
+      ++s.malformed;
+      ++malformed_;
+      return;
+    }
+    ++s.packets_received;
+    ++packets_received_;
+    if (!s.params.receive && s.started) return;  // RFC 3264: we said we do not receive; ignore
+    const header& h = p.packet.h;
+    if (!s.have_peer_ssrc || h.ssrc != s.peer_ssrc) {
+      if (s.have_peer_ssrc) s.rx_done.add(s.rx);
+      s.rx = receiver_stats{};
+      s.have_peer_ssrc = true;
+      s.peer_ssrc = h.ssrc;
+    }
+    const auto arrival = static_cast<std::uint32_t>(duration_cast<microseconds>(now - s.epoch).count() *
+                                                    clock_rate / 1'000'000);
+    s.rx.on_packet(h.sequence, h.timestamp, arrival);
+    if (s.params.event_payload_type && h.payload_type == *s.params.event_payload_type) {
+      if (const auto e = parse_event(p.packet.payload))
+        if (const auto digit = s.detector.on_packet(h.timestamp, *e)) s.digits_received.push_back(*digit);
+    }
+    // Symmetric RTP: answer where the peer really sends from (NAT, or a peer whose SDP
+    // address is not where it sends from).
+    if (!s.learned || !same_address(s.rtp_from, s.dest)) {
+      if (s.rtp_from.ss_family == s.dest.ss_family || s.dest_len == 0) {
+        s.dest = s.rtp_from;
+        s.dest_len = s.rtp_from.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+        if (!s.rtcp_learned) {
+          s.rtcp_dest = s.dest;
+          set_port(s.rtcp_dest, static_cast<std::uint16_t>(port_of(s.dest) + 1));
+        }
+      }
+      s.learned = true;
+    }
+  }
+
+  void on_rtcp(slot& s, std::span<const std::uint8_t> bytes, clock::time_point now) {
+    const rtcp_parse_result r = parse_compound(bytes);
+    if (!r.ok) {
+      ++s.malformed;
+      ++malformed_;
+      return;
+    }
+    ++s.rtcp_received;
+    if (s.rtcp_from.ss_family == s.dest.ss_family) {
+      s.rtcp_dest = s.rtcp_from;
+      s.rtcp_learned = true;
+    }
+    const std::uint32_t arrival_middle = ntp_middle(ntp_now());
+    for (const auto& rep : r.reports) {
+      if (rep.sender) {
+        s.last_sr_middle = ntp_middle(rep.sender->ntp);
+        s.last_sr_arrival = now;
+      }
+      for (const auto& b : rep.blocks)
+        if (b.ssrc == s.ssrc)
+          if (const auto rtt = round_trip_seconds(arrival_middle, b)) s.rtt_ms = *rtt * 1000.0;
+    }
+  }
+
+  unsigned index_;
+  const engine_options& options_;
+  const shared_audio& audio_;
+  std::function<void(std::uint16_t)> release_port_;
+  io_uring ring_{};
+  int wake_fd_ = -1;
+  std::uint64_t wake_buf_ = 0;
+  std::mt19937_64 rng_;
+
+  mutable std::mutex mutex_;
+  bool stop_ = false;
+  std::vector<std::unique_ptr<slot>> slots_;
+  std::vector<std::uint32_t> free_;
+  std::vector<std::uint32_t> commands_;
+  std::vector<deadline> heap_;
+  std::uint64_t open_ = 0, sending_ = 0, packets_sent_ = 0, packets_received_ = 0, send_errors_ = 0,
+                malformed_ = 0, overruns_ = 0;
+  lateness_histogram late_;
+  std::thread thread_;
+};
+
+struct engine::impl {
+  engine_options options;
+  shared_audio audio;
+  std::mutex ports_mutex;
+  port_pool ports;
+  std::vector<std::unique_ptr<worker>> workers;
+  std::atomic<unsigned> next{0};
+  std::atomic<std::uint64_t> open_failures{0};
+
+  explicit impl(engine_options o)
+      : options(std::move(o)),
+        ports(options.first_port, options.last_port, options.port_rest) {}
+};
+
+engine::engine(engine_options options) : impl_(std::make_unique<impl>(std::move(options))) {
+  auto& o = impl_->options;
+  if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
+  // The source, encoded once for both codecs; at least 4 s so that a short source (a tone's
+  // period) is copied in few pieces per packet.
+  audio_source src = o.audio.empty() ? audio_source::speech_like() : audio_source::from_samples(o.audio);
+  std::size_t n = std::max<std::size_t>(o.audio.empty() ? src.length() : o.audio.size(), 32000);
+  std::vector<std::int16_t> samples(n);
+  src.fill(samples);
+  impl_->audio.pcmu.resize(n);
+  impl_->audio.pcma.resize(n);
+  encode_ulaw(samples, impl_->audio.pcmu);
+  encode_alaw(samples, impl_->audio.pcma);
+  auto release = [this](std::uint16_t port) {
+    std::lock_guard lock(impl_->ports_mutex);
+    impl_->ports.give_back(port, clock::now());
+  };
+  for (unsigned i = 0; i < o.threads; ++i)
+    impl_->workers.push_back(std::make_unique<worker>(i, impl_->options, impl_->audio, release));
+}
+
+engine::~engine() = default;
+
+stream_handle engine::open(std::string_view local_address, std::uint16_t& port, std::string& error) {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  if (!to_sockaddr(local_address, 0, addr, len)) {
+    error = "not an IP address: " + std::string(local_address);
+    ++impl_->open_failures;
+    return {};
+  }
+  // A port of the range that some other program holds is skipped (and rests like a used one).
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    std::optional<std::uint16_t> p;
+    {
+      std::lock_guard lock(impl_->ports_mutex);
+      p = impl_->ports.take(clock::now());
+    }
+    if (!p) {
+      error = "no free RTP port in " + std::to_string(impl_->options.first_port) + "-" +
+              std::to_string(impl_->options.last_port) + " (widen --rtp-ports)";
+      ++impl_->open_failures;
+      return {};
+    }
+    set_port(addr, *p);
+    const int rtp = bound_socket(addr, len);
+    set_port(addr, static_cast<std::uint16_t>(*p + 1));
+    const int rtcp = rtp < 0 ? -1 : bound_socket(addr, len);
+    if (rtp >= 0 && rtcp >= 0) {
+      port = *p;
+      const auto w = impl_->next.fetch_add(1) % impl_->workers.size();
+      return impl_->workers[w]->open(rtp, rtcp, *p);
+    }
+    const int err = errno;
+    if (rtp >= 0) ::close(rtp);
+    {
+      std::lock_guard lock(impl_->ports_mutex);
+      impl_->ports.give_back(*p, clock::now());
+    }
+    if (err != EADDRINUSE) {
+      error = "cannot bind an RTP socket on " + std::string(local_address) + ": " + std::strerror(err);
+      ++impl_->open_failures;
+      return {};
+    }
+  }
+  error = "64 RTP ports in a row are taken by other programs";
+  ++impl_->open_failures;
+  return {};
+}
+
+void engine::start(stream_handle h, const stream_params& p) {
+  if (!h) return;
+  impl_->workers[(h.id >> 24) % impl_->workers.size()]->start(h.id & 0xFFFFFFu, h.generation, p);
+}
+
+void engine::send_digits(stream_handle h, std::string_view digits) {
+  if (!h) return;
+  impl_->workers[(h.id >> 24) % impl_->workers.size()]->send_digits(h.id & 0xFFFFFFu, h.generation, digits);
+}
+
+stream_summary engine::close(stream_handle h) {
+  if (!h) return {};
+  return impl_->workers[(h.id >> 24) % impl_->workers.size()]->close(h.id & 0xFFFFFFu, h.generation);
+}
+
+engine_totals engine::totals() const {
+  engine_totals t;
+  std::vector<std::uint64_t> late(lateness_histogram::buckets, 0);
+  for (const auto& w : impl_->workers) w->add_totals(t, late);
+  t.open_failures = impl_->open_failures.load();
+  t.late_p50_ms = percentile(late, t.late_samples, 0.50);
+  t.late_p99_ms = percentile(late, t.late_samples, 0.99);
+  return t;
+}
+
+unsigned engine::threads() const { return static_cast<unsigned>(impl_->workers.size()); }
+
+std::size_t engine::port_capacity() const { return impl_->ports.capacity(); }
+
+}  // namespace sipfleet::rtp
