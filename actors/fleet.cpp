@@ -287,14 +287,18 @@ void post(const caf::actor& phone, phone_input in, inline_unit& unit) {
 
 class fleet_impl final : public fleet {
  public:
-  fleet_impl(fleet_options options, run_stats& stats, std::unique_ptr<transport> net)
+  fleet_impl(fleet_options options, run_stats& stats, std::unique_ptr<transport> net,
+             std::unique_ptr<rtp::engine> media)
       : options_(std::move(options)),
         stats_(stats),
         net_(std::move(net)),
+        media_(std::move(media)),
         cfg_(options_.threads),
         shared_(*net_, wheel_, stats_, options_.users.size()),
         directory_(options_.users.size() + shard_count(options_) + 1),
-        system_(cfg_) {}
+        system_(cfg_) {
+    shared_.media = media_.get();
+  }
 
   ~fleet_impl() override {
     net_->stop();  // no more deliveries
@@ -465,6 +469,11 @@ class fleet_impl final : public fleet {
 
   std::vector<ua::call_record> call_records() const override { return shared_.copy_records(); }
 
+  std::optional<rtp::engine_totals> media_totals() const override {
+    if (!media_) return std::nullopt;
+    return media_->totals();
+  }
+
  private:
   // The directory holds the phones, then one entry per shard, then the campaign's.
   static std::size_t shard_count(const fleet_options& o) {
@@ -483,6 +492,7 @@ class fleet_impl final : public fleet {
   fleet_options options_;
   run_stats& stats_;
   std::unique_ptr<transport> net_;
+  std::unique_ptr<rtp::engine> media_;  // outlives system_: phones close their streams as they go
   system_config cfg_;
   timer_wheel wheel_;    // outlives system_: phones set and cancel timers until they are gone
   fleet_shared shared_;  // outlives system_: the actors use it until they are gone
@@ -507,7 +517,15 @@ sip::result<std::unique_ptr<fleet>> fleet::create(fleet_options options, run_sta
   auto net = transport::open(options.transport, stats);
   if (!net) return net.err();
   options.prototype.transport = options.transport.kind;
-  auto f = std::make_unique<fleet_impl>(std::move(options), stats, std::move(net).value());
+  std::unique_ptr<rtp::engine> media;
+  if (options.media) {
+    try {
+      media = std::make_unique<rtp::engine>(options.media_engine);
+    } catch (const std::exception& e) {
+      return sip::error{std::string("--media: cannot start the media engine: ") + e.what()};
+    }
+  }
+  auto f = std::make_unique<fleet_impl>(std::move(options), stats, std::move(net).value(), std::move(media));
   f->spawn();
   return std::unique_ptr<fleet>(std::move(f));
 }

@@ -6,12 +6,14 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "actors/stats.hpp"
 #include "actors/transport.hpp"
 #include "actors/ua/phone.hpp"
+#include "rtp/engine.hpp"
 #include "sip/result.hpp"
 
 namespace sipfleet::actors {
@@ -25,6 +27,8 @@ struct fleet_options {
   std::size_t shard_size = 1000;         // phones per shard supervisor
   std::size_t threads = 0;               // CAF scheduler threads; 0: cores less one (the I/O thread)
   std::uint64_t seed = 1;
+  bool media = true;                     // every answered call streams RTP both ways (--media)
+  rtp::engine_options media_engine{};    // --rtp-ports, --audio, --media-threads
 };
 
 struct campaign_options {
@@ -89,6 +93,9 @@ class fleet {
 
   // Every call that ended so far (both sides), in the order they ended.
   virtual std::vector<ua::call_record> call_records() const = 0;
+
+  // The media engine's live figures; none with --media off.
+  virtual std::optional<rtp::engine_totals> media_totals() const = 0;
 };
 
 }  // namespace sipfleet::actors

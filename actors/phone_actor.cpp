@@ -1,6 +1,7 @@
 // The phone actor (see phone_actor.hpp).
 #include "actors/phone_actor.hpp"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -20,9 +21,63 @@ class actor_environment final : public ua::environment {
     timers_.reserve(8);  // as the phone's own slots (actors/ua/phone.cpp)
   }
 
-  // A phone that stops (or fails) takes its timers with it.
+  // A phone that stops (or fails) takes its timers and its calls' streams with it.
   ~actor_environment() override {
     for (const auto& h : timers_) shared_.timers.cancel(h);
+    for (const auto& [key, stream] : streams_) shared_.media->close(stream);
+  }
+
+  std::uint16_t media_open(std::uint32_t key, std::string_view address) override {
+    if (shared_.media == nullptr) return 0;
+    std::uint16_t port = 0;
+    std::string error;
+    const auto h = shared_.media->open(address, port, error);
+    if (!h) {
+      // The call goes on without media (the SDP gets a placeholder port); counted, and the
+      // engine's open_failures says why in the report.
+      shared_.stats.media_open_failures.fetch_add(1, std::memory_order_relaxed);
+      return 0;
+    }
+    streams_.emplace_back(key, h);
+    return port;
+  }
+
+  void media_start(std::uint32_t key, const sip::negotiated_media& m) override {
+    if (auto* h = stream_of(key)) {
+      rtp::stream_params p;
+      p.remote_address = m.remote_address;
+      p.remote_port = m.remote_port;
+      p.codec = m.codec == sip::audio_codec::pcma ? rtp::codec::pcma : rtp::codec::pcmu;
+      p.payload_type = m.payload_type;
+      p.event_payload_type = m.telephone_event_pt;
+      p.ptime_ms = m.ptime_ms;
+      p.send = sip::sends(m.local_direction);
+      p.receive = sip::receives(m.local_direction);
+      shared_.media->start(*h, p);
+    }
+  }
+
+  void media_dtmf(std::uint32_t key, std::string_view digits) override {
+    if (auto* h = stream_of(key)) shared_.media->send_digits(*h, digits);
+  }
+
+  void media_close(std::uint32_t key, ua::media_stats& out) override {
+    const auto it = std::find_if(streams_.begin(), streams_.end(), [&](const auto& s) { return s.first == key; });
+    if (it == streams_.end()) return;
+    const rtp::stream_summary s = shared_.media->close(it->second);
+    streams_.erase(it);
+    out.present = true;
+    out.packets_sent = s.packets_sent;
+    out.packets_received = s.packets_received;
+    out.lost = s.lost;
+    out.expected = s.expected;
+    out.duplicates = s.duplicates;
+    out.reordered = s.reordered;
+    out.jitter_ms = s.jitter_ms;
+    out.mos = s.mos;
+    out.rtt_ms = s.rtt_ms;
+    out.digits_sent = s.digits_sent;
+    out.digits_received = s.digits_received;
   }
 
   void send(const ua::endpoint& to, std::string_view bytes) override {
@@ -113,6 +168,7 @@ class actor_environment final : public ua::environment {
     auto& s = shared_.stats;
     calls_finished = true;
     shared_.add_record(r);
+    if (r.media.present) s.add_media(r.media);
     if (!r.outgoing) return;
     s.calls_active.fetch_sub(1, std::memory_order_relaxed);
     s.calls_completed.fetch_add(1, std::memory_order_relaxed);
@@ -129,6 +185,13 @@ class actor_environment final : public ua::environment {
   std::uint8_t incarnation_;
   fleet_shared& shared_;
   std::vector<timer_wheel::handle> timers_;  // by ua timer slot
+  std::vector<std::pair<std::uint32_t, rtp::stream_handle>> streams_;  // the calls' media, by key
+
+  rtp::stream_handle* stream_of(std::uint32_t key) {
+    for (auto& [k, h] : streams_)
+      if (k == key) return &h;
+    return nullptr;
+  }
   bool registered_ = false;
   bool failed_ = false;
 };

@@ -13,6 +13,7 @@
 #include "actors/timer_wheel.hpp"
 #include "actors/transport.hpp"
 #include "actors/ua/phone.hpp"
+#include "rtp/engine.hpp"
 
 namespace sipfleet::actors {
 
@@ -25,6 +26,7 @@ struct fleet_shared {
   run_stats& stats;
   std::vector<std::atomic<bool>> registered;
   std::vector<std::uint8_t> incarnation;
+  rtp::engine* media = nullptr;  // none: --media off
 
   void add_record(const ua::call_record& r) {
     std::lock_guard lock(records_mutex);

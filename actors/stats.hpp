@@ -10,6 +10,8 @@
 #include <mutex>
 #include <vector>
 
+#include "actors/ua/phone.hpp"
+
 namespace sipfleet::actors {
 
 struct percentiles {
@@ -39,6 +41,7 @@ class run_stats {
   std::atomic<std::uint64_t> unroutable{0};   // messages for no known phone
   std::atomic<std::uint64_t> send_errors{0};  // sends that failed (bad address, TCP write error)
   std::atomic<std::uint64_t> phone_restarts{0};
+  std::atomic<std::uint64_t> media_open_failures{0};  // calls that got no RTP port/socket
 
   void count_registration_code(int code) { bump(registration_codes_, code); }
   void count_call_code(int code) { bump(call_codes_, code); }
@@ -47,6 +50,24 @@ class run_stats {
   std::map<int, std::uint64_t> registration_codes() const { return snapshot(registration_codes_); }
   std::map<int, std::uint64_t> call_codes() const { return snapshot(call_codes_); }
   percentiles setup_ms() const;
+
+  // Media: one stream per call end, added when the call ends (its record's figures).
+  struct media_totals {
+    std::uint64_t streams = 0;
+    std::uint64_t packets_sent = 0;
+    std::uint64_t packets_received = 0;
+    std::int64_t lost = 0;
+    std::uint64_t expected = 0;
+    std::uint64_t duplicates = 0;
+    std::uint64_t digits_sent = 0;
+    std::uint64_t digits_received = 0;
+    percentiles jitter_ms{};
+    double mos_avg = 0;  // over the streams that received something
+    double mos_min = 0;
+    std::uint64_t mos_streams = 0;
+  };
+  void add_media(const ua::media_stats& m);
+  media_totals media() const;
 
  private:
   using code_table = std::array<std::atomic<std::uint64_t>, k_codes>;
@@ -59,6 +80,9 @@ class run_stats {
   code_table call_codes_{};
   mutable std::mutex setup_mutex_;
   std::vector<double> setup_ms_;
+  media_totals media_{};
+  std::vector<double> jitter_ms_;  // one per stream that received something
+  double mos_sum_ = 0;
 };
 
 }  // namespace sipfleet::actors

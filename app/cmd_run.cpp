@@ -4,6 +4,7 @@
 // threshold missed; 2 usage or configuration error.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "actors/fleet.hpp"
@@ -54,6 +56,13 @@ const std::map<std::string, std::string>& option_help() {
       {"callees", "Users to call instead of the fleet's own phones, e.g. a SIPp UAS or an IVR (ranges)"},
       {"seed", "Seed for the random choices (callers, callees, identifiers)"},
       {"threads", "Actor scheduler threads (0: one per core less the SIP I/O thread's, at least 1)"},
+      {"media", "on: every answered call streams G.711 RTP both ways and measures it; off: SIP only"},
+      {"codec", "The G.711 law offered first, PCMU or PCMA (both are accepted when answering)"},
+      {"audio", "What the phones send: a WAV file (PCM16/G.711, 8 kHz mono) or raw 16-bit 8 kHz\n"
+                "samples, looped (default: a generated speech-like signal)"},
+      {"rtp-ports", "Local ports for RTP (even) and RTCP (the odd one above), one pair per call end"},
+      {"dtmf", "Digits the caller sends as RFC 4733 events once a call is answered, e.g. 123#"},
+      {"media-threads", "Media engine threads (0: one per core)"},
   };
   return help;
 }
@@ -67,14 +76,23 @@ struct run_cli {
 };
 
 void status_line(const actors::run_stats& s, const actors::campaign_progress& p, double elapsed,
-                 double rate) {
+                 double rate, const std::optional<rtp::engine_totals>& media) {
+  char media_part[128] = "";
+  if (media) {
+    // Loss of the streams that ended so far (a live stream's loss is known at its end).
+    const auto m = s.media();
+    const double loss = m.expected == 0 ? 0.0 : 100.0 * static_cast<double>(std::max<std::int64_t>(0, m.lost)) /
+                                                     static_cast<double>(m.expected);
+    std::snprintf(media_part, sizeof media_part, " | media %llu streams, loss %.2f%%",
+                  static_cast<unsigned long long>(media->streams_open), loss);
+  }
   std::fprintf(stderr,
                "[%6.1fs] phones %lld/%lld registered, %lld failed | calls %lld active, %llu done, "
-               "%llu failed | %.1f calls/s\n",
+               "%llu failed | %.1f calls/s%s\n",
                elapsed, static_cast<long long>(s.phones_registered.load()),
                static_cast<long long>(s.phones_total.load()), static_cast<long long>(s.phones_failed.load()),
                static_cast<long long>(s.calls_active.load()), static_cast<unsigned long long>(p.finished),
-               static_cast<unsigned long long>(s.calls_failed.load()), rate);
+               static_cast<unsigned long long>(s.calls_failed.load()), rate, media_part);
 }
 
 int run(run_cli& cli) {
@@ -120,7 +138,7 @@ int run(run_cli& cli) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (clock::now() < next_status) return;
     const auto p = f.progress();
-    if (!quiet) status_line(stats, p, elapsed(), static_cast<double>(p.finished - last_finished));
+    if (!quiet) status_line(stats, p, elapsed(), static_cast<double>(p.finished - last_finished), f.media_totals());
     last_finished = p.finished;
     next_status += std::chrono::seconds(1);
   };
@@ -173,7 +191,7 @@ int run(run_cli& cli) {
   phases.max_rss_kb = process_max_rss_kb();
 
   const report_inputs in{.stats = &stats, .phones_registered = registered, .duration_s = elapsed(),
-                         .interrupted = g_interrupted.load(), .phases = phases};
+                         .interrupted = g_interrupted.load(), .phases = phases, .media = f.media_totals()};
   print_summary(stdout, in);
   if (!plan->report_file.empty()) {
     std::ofstream out(plan->report_file);

@@ -3,6 +3,8 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 namespace sipfleet::app {
@@ -48,6 +50,28 @@ std::string report_json(const report_inputs& in) {
                 {"unroutable", s.unroutable.load()},
                 {"send_errors", s.send_errors.load()}};
   doc["phone_restarts"] = s.phone_restarts.load();
+  if (in.media) {
+    const auto m = s.media();
+    const double loss_pct = m.expected == 0 ? 0.0 : 100.0 * static_cast<double>(std::max<std::int64_t>(0, m.lost)) /
+                                                         static_cast<double>(m.expected);
+    doc["media"] = {{"enabled", true},
+                    {"streams", m.streams},
+                    {"packets_sent", m.packets_sent},
+                    {"packets_received", m.packets_received},
+                    {"lost", m.lost},
+                    {"loss_pct", loss_pct},
+                    {"duplicates", m.duplicates},
+                    {"jitter_ms", {{"p50", m.jitter_ms.p50}, {"p95", m.jitter_ms.p95}}},
+                    {"mos", {{"avg", m.mos_avg}, {"min", m.mos_min}}},
+                    {"dtmf", {{"sent", m.digits_sent}, {"received", m.digits_received}}},
+                    {"open_failures", s.media_open_failures.load()},
+                    {"send_errors", in.media->send_errors},
+                    {"malformed", in.media->malformed},
+                    {"pacing_late_ms", {{"p50", in.media->late_p50_ms}, {"p99", in.media->late_p99_ms},
+                                        {"max", in.media->late_max_ms}}}};
+  } else {
+    doc["media"] = {{"enabled", false}};
+  }
   const auto& p = in.phases;
   doc["phases"] = {{"registration_s", p.registration_s}, {"calls_s", p.calls_s}, {"shutdown_s", p.shutdown_s}};
   doc["process"] = {{"cpu_registration_s", p.cpu_registration_s},
@@ -81,6 +105,19 @@ void print_summary(std::FILE* out, const report_inputs& in) {
   std::fprintf(out, "  %-16s %llu retransmissions, %llu malformed messages\n", "sip",
                static_cast<unsigned long long>(s.retransmissions.load()),
                static_cast<unsigned long long>(s.parse_errors.load()));
+  if (in.media) {
+    const auto m = s.media();
+    const double loss_pct = m.expected == 0 ? 0.0 : 100.0 * static_cast<double>(std::max<std::int64_t>(0, m.lost)) /
+                                                         static_cast<double>(m.expected);
+    std::fprintf(out, "  %-16s %llu streams, %llu packets sent, %llu received, %lld lost (%.3f%%)\n", "media",
+                 static_cast<unsigned long long>(m.streams), static_cast<unsigned long long>(m.packets_sent),
+                 static_cast<unsigned long long>(m.packets_received), static_cast<long long>(m.lost), loss_pct);
+    std::fprintf(out, "  %-16s jitter p50 %.2f ms, p95 %.2f ms; MOS avg %.2f, min %.2f; DTMF %llu sent, %llu heard\n",
+                 "", m.jitter_ms.p50, m.jitter_ms.p95, m.mos_avg, m.mos_min,
+                 static_cast<unsigned long long>(m.digits_sent), static_cast<unsigned long long>(m.digits_received));
+    std::fprintf(out, "  %-16s packets left p50 %.2f ms, p99 %.2f ms after their due time\n", "", in.media->late_p50_ms,
+                 in.media->late_p99_ms);
+  }
   std::fprintf(out, "  %-16s %.1f s (registration %.1f s, calls %.1f s, shutdown %.1f s)\n", "duration",
                in.duration_s, in.phases.registration_s, in.phases.calls_s, in.phases.shutdown_s);
   std::fprintf(out, "  %-16s %.2f s CPU (registration %.2f, calls %.2f), peak RSS %.1f MiB\n", "process",

@@ -1,12 +1,14 @@
 // The run report: a summary table for people (stdout) and a JSON document for scripts
-// (--report FILE). Field names are a contract (issue 3): phones.*, registrations.*, calls.*,
-// sip.*, duration_s.
+// (--report FILE). Field names are a contract (issues 3 and 4): phones.*, registrations.*,
+// calls.*, sip.*, duration_s, media.*.
 #pragma once
 
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "actors/stats.hpp"
+#include "rtp/engine.hpp"
 
 namespace sipfleet::app {
 
@@ -27,6 +29,7 @@ struct report_inputs {
   double duration_s = 0;
   bool interrupted = false;
   phase_times phases{};
+  std::optional<rtp::engine_totals> media{};  // none: --media off
 };
 
 // Process CPU seconds (user + system) and peak RSS so far.

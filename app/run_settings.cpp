@@ -1,9 +1,13 @@
 // Settings of `sipfleet run` (see run_settings.hpp).
 #include "app/run_settings.hpp"
 
+#include "rtp/audio.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
+#include <fstream>
+#include <iterator>
 #include <cmath>
 
 namespace sipfleet::app {
@@ -33,6 +37,60 @@ sip::result<std::uint64_t> count(const raw_settings& raw, const std::string& nam
   std::uint64_t n = 0;
   if (!to_number(v, n) || n > max) return bad(name, v, "must be a whole number from 0 to " + std::to_string(max));
   return n;
+}
+
+// --audio: a WAV file (PCM 16-bit, G.711 μ-law or A-law, 8 kHz mono), or headerless 16-bit
+// little-endian samples at 8 kHz.
+sip::result<std::vector<std::int16_t>> read_audio(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return bad("audio", path, "cannot open the file");
+  const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.size() >= 4 && std::string_view(reinterpret_cast<const char*>(bytes.data()), 4) == "RIFF") {
+    auto wav = rtp::audio_source::parse_wav(bytes);
+    if (!wav.ok) return bad("audio", path, wav.error);
+    if (wav.samples.empty()) return bad("audio", path, "the file has no samples");
+    return std::move(wav.samples);
+  }
+  if (bytes.size() < 2) return bad("audio", path, "the file has no samples");
+  std::vector<std::int16_t> samples(bytes.size() / 2);
+  for (std::size_t i = 0; i < samples.size(); ++i)
+    samples[i] = static_cast<std::int16_t>(bytes[2 * i] | (bytes[2 * i + 1] << 8));
+  return samples;
+}
+
+sip::result<bool> read_media_settings(raw_settings& raw, actors::fleet_options& f) {
+  if (raw["media"] != "on" && raw["media"] != "off") return bad("media", raw["media"], "must be on or off");
+  f.media = raw["media"] == "on";
+  if (raw["codec"] == "PCMU" || raw["codec"] == "pcmu") {
+    f.prototype.codec = sip::audio_codec::pcmu;
+  } else if (raw["codec"] == "PCMA" || raw["codec"] == "pcma") {
+    f.prototype.codec = sip::audio_codec::pcma;
+  } else {
+    return bad("codec", raw["codec"], "must be PCMU or PCMA");
+  }
+  if (!raw["audio"].empty()) {
+    auto samples = read_audio(raw["audio"]);
+    if (!samples) return samples.err();
+    f.media_engine.audio = std::move(samples).value();
+  }
+  const auto& ports = raw["rtp-ports"];
+  const auto dash = ports.find('-');
+  std::uint16_t first = 0, last = 0;
+  if (dash == std::string::npos || !to_number(ports.substr(0, dash), first) ||
+      !to_number(ports.substr(dash + 1), last) || first < 1024 || last <= first)
+    return bad("rtp-ports", ports, "expected a range A-B of ports, 1024 <= A < B <= 65535");
+  if (first + (first % 2) + 1 > last)
+    return bad("rtp-ports", ports, "the range holds no even RTP port with its RTCP port");
+  f.media_engine.first_port = first;
+  f.media_engine.last_port = last;
+  const auto& dtmf = raw["dtmf"];
+  if (dtmf.find_first_not_of("0123456789*#ABCDabcd") != std::string::npos)
+    return bad("dtmf", dtmf, "DTMF digits are 0-9, *, #, A-D");
+  f.prototype.dtmf_after_answer = dtmf;
+  auto threads = count(raw, "media-threads", 64);
+  if (!threads) return threads.err();
+  f.media_engine.threads = static_cast<unsigned>(*threads);
+  return true;
 }
 
 sip::result<ua::endpoint> host_port(const std::string& option, const std::string& v) {
@@ -65,6 +123,8 @@ const std::vector<std::pair<std::string, std::string>>& run_option_defaults() {
       {"answer-delay", "0s"},      {"max-concurrent", "100"},   {"report", ""},
       {"max-failed-pct", "0"},     {"duration", "0s"},          {"quiet", "false"},
       {"seed", "1"},               {"threads", "0"},            {"callees", ""},
+      {"media", "on"},             {"codec", "PCMU"},           {"audio", ""},
+      {"rtp-ports", "16384-32767"}, {"dtmf", ""},               {"media-threads", "0"},
   };
   return defaults;
 }
@@ -226,6 +286,7 @@ sip::result<run_plan> make_run_plan(const raw_settings& given) {
   auto threads = count(raw, "threads", 256);
   if (!threads) return threads.err();
   f.threads = static_cast<std::size_t>(*threads);
+  if (auto media = read_media_settings(raw, f); !media) return media.err();
   return plan;
 }
 

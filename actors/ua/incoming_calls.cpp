@@ -63,11 +63,17 @@ void phone::impl::on_new_invite(const sip::message& m, const endpoint& from) {
     respond_simple(*t, m, 400, "Missing Contact");
     return;
   }
-  sip::media_session media(local_media_for_call());
+  const std::uint32_t media_key = new_media_key();
+  sip::media_session media(local_media_for_call(media_key));
   const bool offerless = m.body().empty();
+  auto drop_media = [&] {
+    media_stats unused;
+    env_.media_close(media_key, unused);
+  };
   if (!offerless) {
     auto r = media.receive_offer(m.body());
     if (!r.ok()) {  // 488 Not Acceptable Here, or 400 for SDP that does not parse
+      drop_media();
       respond_simple(*t, m, r.sip_status(), r.status == sip::answer_status::malformed_offer
                                                 ? std::string_view{"Malformed SDP"}
                                                 : std::string_view{});
@@ -77,6 +83,7 @@ void phone::impl::on_new_invite(const sip::message& m, const endpoint& from) {
   const std::string tag = sip::make_tag(rng_);
   auto d = sip::dialog::from_uas(m, tag, 180);
   if (!d) {
+    drop_media();
     respond_simple(*t, m, 400, "Bad Contact");
     return;
   }
@@ -86,6 +93,7 @@ void phone::impl::on_new_invite(const sip::message& m, const endpoint& from) {
   c.local_tag = tag;
   c.dialog.emplace(std::move(*d));
   c.media.emplace(std::move(media));
+  c.media_key = media_key;
   c.offerless = offerless;
   c.invite_txn = t->id;
   t->call = c.id;
@@ -123,6 +131,7 @@ sip::result<bool> phone::impl::answer_call(call_leg& c) {
   c.record.answered = env_.now();
   c.record.state = call_state::connected;
   send_2xx(c, *t, std::move(bytes));
+  if (!c.offerless) media_negotiated(c);  // we answered: our side streams from now on
   emit(event_kind::call_answered, 200, "OK", &c.record);
   return true;
 }
@@ -183,7 +192,7 @@ void phone::impl::on_ack(const sip::message& m) {
   std::string().swap(c->last_2xx);
   disarm_call(*c, call_timer::retransmit_2xx);
   if (c->offerless && !m.body().empty()) {  // the answer to the offer in our 2xx
-    static_cast<void>(c->media->receive_answer(m.body()));
+    if (c->media->receive_answer(m.body())) media_negotiated(*c);
     c->offerless = false;
   }
   if (c->bye_after_ack) send_bye(*c);
@@ -252,6 +261,7 @@ void phone::impl::on_reinvite(call_leg& c, server_txn& t, const sip::message& m)
   o.content_type = "application/sdp";
   o.body = body;
   send_2xx(c, t, sip::build_response(m, o));
+  if (!c.offerless) media_negotiated(c);
   peer_hold_changed(c);
 }
 

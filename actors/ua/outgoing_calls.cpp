@@ -46,7 +46,8 @@ sip::result<std::string> phone::impl::place_call(std::string_view target, millis
   c.hold = hold;
   c.local_tag = sip::make_tag(rng_);
   c.cseq = sip::make_initial_cseq(rng_);
-  c.media.emplace(local_media_for_call());
+  c.media_key = new_media_key();
+  c.media.emplace(local_media_for_call(c.media_key));
   c.media->create_offer();
   ++counters_.calls_attempted;
   emit(event_kind::call_created, 0, {}, &c.record);
@@ -182,7 +183,10 @@ void phone::impl::on_invite_2xx(call_leg& c, client_txn& t, const sip::message& 
                                .content_type = {},
                                .body = {}});
   send_to_proxy(t.ack);
-  if (!r.body().empty()) static_cast<void>(c.media->receive_answer(r.body()));
+  if (!r.body().empty() && c.media->receive_answer(r.body())) {
+    media_negotiated(c);
+    if (!profile_->dtmf_after_answer.empty()) env_.media_dtmf(c.media_key, profile_->dtmf_after_answer);
+  }
   disarm_call(c, call_timer::expiry);
   disarm_call(c, call_timer::cancel_guard);
   c.record.answered = env_.now();
@@ -220,6 +224,9 @@ void phone::impl::send_bye(call_leg& c) {
                                                .content_type = {},
                                                .body = {}});
   start_client(std::move(bytes), client_purpose::bye, c.id);
+  // §15.1.1: the session is over once the BYE is handed to its transaction: no more media
+  // sent or listened to. The stream's figures go into the record now.
+  stop_media(c);
 }
 
 void phone::impl::on_bye_result(client_txn& t, int status) {
@@ -321,7 +328,7 @@ void phone::impl::on_reinvite_result(client_txn& t, int status, const sip::messa
                                   .content_type = {},
                                   .body = {}});
     send_to_proxy(t.ack);
-    static_cast<void>(c->media->receive_answer(r->body()));
+    if (c->media->receive_answer(r->body())) media_negotiated(*c);
     c->pending = reinvite_op::none;
     c->held_by_us = op == reinvite_op::hold;
     if (c->record.state != call_state::ending)

@@ -20,7 +20,8 @@ std::string host_for_uri(std::string_view host) {
 phone_profile profile_part(phone_config& c) {
   return {.domain = std::move(c.domain), .proxy = std::move(c.proxy), .transport = c.transport,
           .expires = c.expires, .timers = c.timers, .behaviour = std::move(c.behaviour),
-          .rtp_address = std::move(c.rtp_address), .user_agent = std::move(c.user_agent)};
+          .rtp_address = std::move(c.rtp_address), .user_agent = std::move(c.user_agent),
+          .codec = c.codec, .dtmf_after_answer = std::move(c.dtmf_after_answer)};
 }
 
 phone_identity identity_part(const phone_config& c) {
@@ -206,19 +207,36 @@ call_leg& phone::impl::new_call(bool outgoing, std::string call_id, std::string 
   return *calls_.back();
 }
 
-sip::local_media phone::impl::local_media_for_call() {
+sip::local_media phone::impl::local_media_for_call(std::uint32_t key) {
   sip::local_media l;
   l.address = profile_->rtp_address.empty() ? me_.local.host : profile_->rtp_address;
-  // Media arrives in issue 4: until then a placeholder even port per call when none is set.
-  l.rtp_port = me_.rtp_port != 0 ? me_.rtp_port
-                                  : static_cast<std::uint16_t>(4000 + 2 * (next_rtp_offset_++ % 1000));
+  l.codecs = profile_->codec == sip::audio_codec::pcma
+                 ? std::vector<sip::audio_codec>{sip::audio_codec::pcma, sip::audio_codec::pcmu}
+                 : std::vector<sip::audio_codec>{sip::audio_codec::pcmu, sip::audio_codec::pcma};
+  l.rtp_port = env_.media_open(key, l.address);
+  // Without a media environment (unit tests, --media off): the configured port, else a
+  // placeholder even port per call.
+  if (l.rtp_port == 0)
+    l.rtp_port = me_.rtp_port != 0 ? me_.rtp_port
+                                   : static_cast<std::uint16_t>(4000 + 2 * (next_rtp_offset_++ % 1000));
   l.session_id = rng_.next() >> 1;
   l.session_version = l.session_id;
   return l;
 }
 
+void phone::impl::media_negotiated(call_leg& c) {
+  if (c.media_key != 0 && c.media && c.media->negotiated()) env_.media_start(c.media_key, *c.media->negotiated());
+}
+
+void phone::impl::stop_media(call_leg& c) {
+  if (c.media_key == 0) return;
+  env_.media_close(c.media_key, c.record.media);  // the stream's figures go into the record
+  c.media_key = 0;
+}
+
 void phone::impl::end_call(call_leg& c, int code, std::string_view reason, bool by_us) {
   if (c.dead) return;
+  stop_media(c);
   c.record.ended = env_.now();
   c.record.end_code = code;
   c.record.end_reason = std::string(reason);
@@ -371,6 +389,17 @@ sip::result<bool> phone::resume(std::string_view call_id) {
   auto r = impl_->change_hold(call_id, reinvite_op::resume);
   impl_->sweep();
   return r;
+}
+
+sip::result<bool> phone::dtmf(std::string_view call_id, std::string_view digits) {
+  call_leg* c = impl_->find_call(call_id);
+  if (c == nullptr || c->dead) return sip::error{"no such call"};
+  if (!c->record.answered) return sip::error{"the call is not answered"};
+  if (digits.find_first_not_of("0123456789*#ABCDabcd") != std::string_view::npos || digits.empty())
+    return sip::error{"DTMF digits are 0-9, *, #, A-D"};
+  if (c->media_key == 0) return sip::error{"the call has no media stream"};
+  impl_->env_.media_dtmf(c->media_key, digits);
+  return true;
 }
 
 void phone::set_behaviour(const sipfleet::ua::behaviour& b) {

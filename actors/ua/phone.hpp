@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "sip/message.hpp"
+#include "sip/offer_answer.hpp"
 #include "sip/result.hpp"
 #include "sip/transaction/timers.hpp"
 
@@ -61,7 +62,9 @@ struct phone_config {
   sip::transaction::timer_config timers{};
   sipfleet::ua::behaviour behaviour{};
   std::string rtp_address{};       // SDP c= address; empty: local.host
-  std::uint16_t rtp_port = 0;      // SDP m= port offered/answered (media arrives in issue 4)
+  std::uint16_t rtp_port = 0;      // SDP m= port when the environment has no media (media_open 0)
+  sip::audio_codec codec = sip::audio_codec::pcmu;  // offered first; both G.711 laws accepted
+  std::string dtmf_after_answer{};  // digits an outgoing call sends once answered (RFC 4733)
   std::string user_agent = "sipfleet";
 };
 
@@ -82,6 +85,22 @@ enum class call_state : std::uint8_t {
   ended,
 };
 
+// A call's media as measured at its end (rtp/engine.hpp's stream_summary, for the record).
+struct media_stats {
+  bool present = false;  // a stream was opened for the call
+  std::uint64_t packets_sent = 0;
+  std::uint64_t packets_received = 0;
+  std::int64_t lost = 0;        // RFC 3550 A.3
+  std::uint64_t expected = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t reordered = 0;
+  double jitter_ms = 0;         // A.8
+  double mos = 0;               // G.107 E-model estimate; 0 when nothing arrived
+  std::optional<double> rtt_ms{};  // from RTCP
+  std::string digits_sent{};
+  std::string digits_received{};  // RFC 4733 events heard
+};
+
 // What a person would read off the phone's call history.
 struct call_record {
   std::string call_id;
@@ -97,6 +116,7 @@ struct call_record {
   bool ended_by_us = false;
   std::uint32_t retransmissions = 0; // SIP retransmissions this call caused (both directions)
   call_state state = call_state::calling;
+  media_stats media{};               // filled in when the call ends
 };
 
 // Aggregate counters a phone keeps; the actors add them up for the run report.
@@ -151,6 +171,17 @@ class environment {
   virtual void cancel_timer(timer_token token) = 0;
   virtual void on_event(const phone_event& event) = 0;
   virtual clock::time_point now() const = 0;
+
+  // Media (the phone actor carries it out with rtp::engine; the defaults mean "no media").
+  // `key` names the stream within the phone. media_open returns the RTP port to put in the
+  // SDP, 0 when there is no media (the phone then offers config.rtp_port).
+  virtual std::uint16_t media_open(std::uint32_t /*key*/, std::string_view /*address*/) { return 0; }
+  // Offer/answer completed (initial, or a re-INVITE): stream with these settings.
+  virtual void media_start(std::uint32_t /*key*/, const sip::negotiated_media& /*m*/) {}
+  // The call is over: stop the stream and fill in its figures.
+  virtual void media_close(std::uint32_t /*key*/, media_stats& /*out*/) {}
+  // Send these digits on the stream as RFC 4733 events.
+  virtual void media_dtmf(std::uint32_t /*key*/, std::string_view /*digits*/) {}
 };
 
 class phone {
@@ -180,6 +211,8 @@ class phone {
   sip::result<bool> hangup(std::string_view call_id);
   sip::result<bool> hold(std::string_view call_id);
   sip::result<bool> resume(std::string_view call_id);
+  // Sends DTMF digits (0-9 * # A-D) on an answered call's stream as RFC 4733 events.
+  sip::result<bool> dtmf(std::string_view call_id, std::string_view digits);
   void set_behaviour(const sipfleet::ua::behaviour& b);
 
   registration_state registration() const;

@@ -53,6 +53,8 @@ struct phone_profile {
   sipfleet::ua::behaviour behaviour{};
   std::string rtp_address{};
   std::string user_agent{};
+  sip::audio_codec codec = sip::audio_codec::pcmu;
+  std::string dtmf_after_answer{};
   bool operator==(const phone_profile&) const = default;
 };
 
@@ -119,6 +121,7 @@ struct call_leg {
   call_record record;
   std::optional<sip::dialog> dialog;
   std::optional<sip::media_session> media;
+  std::uint32_t media_key = 0;  // the environment's stream for this call; 0: none
   std::string local_tag;  // From tag (outgoing) or To tag (incoming)
   std::string target;     // outgoing: the Request-URI of the INVITE
   std::uint32_t cseq = 0;          // outgoing: CSeq of the last initial INVITE
@@ -192,7 +195,11 @@ struct phone::impl {
   detail::call_leg& new_call(bool outgoing, std::string call_id, std::string peer);
   void end_call(detail::call_leg& c, int code, std::string_view reason, bool by_us);
   void dispatch(const sip::message& m, const endpoint& from);
-  sip::local_media local_media_for_call();
+  // SDP settings for a new call; opens the call's stream in the environment under `key`.
+  sip::local_media local_media_for_call(std::uint32_t key);
+  std::uint32_t new_media_key() { return ++next_media_key_; }
+  void media_negotiated(detail::call_leg& c);  // offer/answer done: the stream follows it
+  void stop_media(detail::call_leg& c);        // the stream ends; its figures go into the record
 
   // ---- transactions.cpp ----
   // nullptr only if our own bytes do not parse (a bug in a builder).
@@ -282,6 +289,7 @@ struct phone::impl {
   std::vector<std::unique_ptr<detail::server_txn>> servers_;
   std::uint32_t next_id_ = 0;
   std::uint16_t next_rtp_offset_ = 0;
+  std::uint32_t next_media_key_ = 0;
 
   std::vector<detail::timer_slot> slots_;
   std::vector<std::uint32_t> free_slots_;

@@ -63,12 +63,46 @@ TEST_CASE("flags become typed settings") {
   CHECK(plan->fleet.transport.local_ips == std::vector<std::string>{"127.0.0.2", "127.0.0.3"});
 }
 
+TEST_CASE("media flags: on by default, codec, ports, DTMF, threads and an audio file") {
+  const auto defaults = make_run_plan({});
+  REQUIRE(defaults.ok());
+  CHECK(defaults->fleet.media);
+  CHECK(defaults->fleet.prototype.codec == sipfleet::sip::audio_codec::pcmu);
+  CHECK(defaults->fleet.media_engine.first_port == 16384);
+  CHECK(defaults->fleet.media_engine.last_port == 32767);
+  CHECK(defaults->fleet.media_engine.audio.empty());  // the generated speech-like signal
+
+  // a headerless file: 16-bit little-endian samples
+  const std::string raw_path = "test_run_settings_audio.raw";
+  {
+    std::ofstream out(raw_path, std::ios::binary);
+    const unsigned char bytes[] = {0x10, 0x00, 0xf0, 0xff, 0x00, 0x40};
+    out.write(reinterpret_cast<const char*>(bytes), sizeof bytes);
+  }
+  const auto plan = make_run_plan({{"media", "on"}, {"codec", "PCMA"}, {"rtp-ports", "20000-20999"},
+                                   {"dtmf", "12*#"}, {"media-threads", "3"}, {"audio", raw_path}});
+  std::remove(raw_path.c_str());
+  REQUIRE_MESSAGE(plan.ok(), (plan.ok() ? "" : plan.err().reason));
+  CHECK(plan->fleet.prototype.codec == sipfleet::sip::audio_codec::pcma);
+  CHECK(plan->fleet.media_engine.first_port == 20000);
+  CHECK(plan->fleet.media_engine.last_port == 20999);
+  CHECK(plan->fleet.prototype.dtmf_after_answer == "12*#");
+  CHECK(plan->fleet.media_engine.threads == 3);
+  CHECK(plan->fleet.media_engine.audio == std::vector<std::int16_t>{16, -16, 0x4000});
+  const auto off = make_run_plan({{"media", "off"}});
+  REQUIRE(off.ok());
+  CHECK_FALSE(off->fleet.media);
+}
+
 TEST_CASE("a bad value is an error that names the option") {
   const std::pair<const char*, const char*> cases[] = {
       {"proxy", "127.0.0.1:0"},  {"proxy", "127.0.0.1:99999"}, {"transport", "sctp"},
       {"users", "9-1"},          {"call-rate", "0"},           {"call-rate", "fast"},
       {"hold", "forever"},       {"max-concurrent", "0"},      {"max-failed-pct", "101"},
       {"expires", "0"},          {"sip-port", "70000"},        {"quiet", "maybe"},
+      {"media", "yes"},          {"codec", "G729"},            {"rtp-ports", "20000"},
+      {"rtp-ports", "30000-20000"}, {"rtp-ports", "80-200"},   {"rtp-ports", "20001-20002"},
+      {"dtmf", "12x"},           {"media-threads", "many"},    {"audio", "/nonexistent/file.wav"},
   };
   for (const auto& [name, value] : cases) {
     INFO(name << " = " << value);
