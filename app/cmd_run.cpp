@@ -63,6 +63,8 @@ const std::map<std::string, std::string>& option_help() {
       {"rtp-ports", "Local ports for RTP (even) and RTCP (the odd one above), one pair per call end"},
       {"dtmf", "Digits the caller sends as RFC 4733 events once a call is answered, e.g. 123#"},
       {"media-threads", "Media engine threads (0: one per core)"},
+      {"call-records", "Write every ended call (both sides) to this file, one JSON object per line:\n"
+                       "times, end code and reason, and the call's media figures and DTMF digits"},
   };
   return help;
 }
@@ -198,6 +200,15 @@ int run(run_cli& cli) {
     out << report_json(in);
     if (!out) {
       std::fprintf(stderr, "sipfleet run: --report '%s': cannot write the file\n", plan->report_file.c_str());
+      return 2;
+    }
+  }
+  if (!plan->call_records_file.empty()) {
+    std::ofstream out(plan->call_records_file);
+    for (const auto& r : f.call_records()) out << call_record_json(r, t0);
+    if (!out) {
+      std::fprintf(stderr, "sipfleet run: --call-records '%s': cannot write the file\n",
+                   plan->call_records_file.c_str());
       return 2;
     }
   }

@@ -83,6 +83,40 @@ std::string report_json(const report_inputs& in) {
   return boost::json::serialize(doc) + "\n";
 }
 
+std::string call_record_json(const ua::call_record& r, std::chrono::steady_clock::time_point t0) {
+  const auto ms = [&](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(t - t0).count();
+  };
+  boost::json::object o;
+  o["call_id"] = r.call_id;
+  o["direction"] = r.outgoing ? "outgoing" : "incoming";
+  o["peer"] = r.peer;
+  o["started_ms"] = ms(r.started);
+  if (r.ringing) o["ringing_ms"] = ms(*r.ringing);
+  if (r.answered) o["answered_ms"] = ms(*r.answered);
+  if (r.ended) o["ended_ms"] = ms(*r.ended);
+  o["end_code"] = r.end_code;
+  o["end_reason"] = r.end_reason;
+  o["ended_by_us"] = r.ended_by_us;
+  o["retransmissions"] = r.retransmissions;
+  if (r.media.present) {
+    const auto& m = r.media;
+    boost::json::object media{{"packets_sent", m.packets_sent},
+                              {"packets_received", m.packets_received},
+                              {"lost", m.lost},
+                              {"expected", m.expected},
+                              {"duplicates", m.duplicates},
+                              {"reordered", m.reordered},
+                              {"jitter_ms", m.jitter_ms},
+                              {"mos", m.mos},
+                              {"dtmf_sent", m.digits_sent},
+                              {"dtmf_received", m.digits_received}};
+    if (m.rtt_ms) media["rtt_ms"] = *m.rtt_ms;
+    o["media"] = std::move(media);
+  }
+  return boost::json::serialize(o) + "\n";
+}
+
 void print_summary(std::FILE* out, const report_inputs& in) {
   const auto& s = *in.stats;
   const auto setup = s.setup_ms();

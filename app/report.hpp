@@ -37,6 +37,9 @@ double process_cpu_seconds();
 long process_max_rss_kb();
 
 std::string report_json(const report_inputs& in);
+// One call record as a JSON object on one line (--call-records). `t0` is the run's start:
+// times are milliseconds since then.
+std::string call_record_json(const ua::call_record& r, std::chrono::steady_clock::time_point t0);
 void print_summary(std::FILE* out, const report_inputs& in);
 
 }  // namespace sipfleet::app

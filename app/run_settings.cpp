@@ -125,6 +125,7 @@ const std::vector<std::pair<std::string, std::string>>& run_option_defaults() {
       {"seed", "1"},               {"threads", "0"},            {"callees", ""},
       {"media", "on"},             {"codec", "PCMU"},           {"audio", ""},
       {"rtp-ports", "16384-32767"}, {"dtmf", ""},               {"media-threads", "0"},
+      {"call-records", ""},
   };
   return defaults;
 }
@@ -272,6 +273,7 @@ sip::result<run_plan> make_run_plan(const raw_settings& given) {
     plan.campaign.callees = std::move(callees).value();
   }
   plan.report_file = raw["report"];
+  plan.call_records_file = raw["call-records"];
   double pct = 0;
   if (!to_number(raw["max-failed-pct"], pct) || pct < 0 || pct > 100)
     return bad("max-failed-pct", raw["max-failed-pct"], "must be a number from 0 to 100");

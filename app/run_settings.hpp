@@ -23,6 +23,7 @@ struct run_plan {
   actors::fleet_options fleet{};
   actors::campaign_options campaign{};
   std::string report_file{};
+  std::string call_records_file{};  // JSON Lines, one ended call (either side) per line
   double max_failed_pct = 0;
   bool quiet = false;
   std::string proxy_text{};

@@ -459,8 +459,12 @@ class worker {
       ts.tv_sec = wait.count() / 1'000'000'000;
       ts.tv_nsec = wait.count() % 1'000'000'000;
       io_uring_cqe* first = nullptr;
-      // Sleep until the next deadline; the wake eventfd's read ends it early for commands.
-      io_uring_submit_and_wait_timeout(&ring_, &first, heap_.empty() ? 1 : 1u << 20, &ts, nullptr);
+      // Sleep until the next deadline. When it is near (a busy worker), completions wait for
+      // it and are taken in one batch; when it is far, the first completion (a packet, or the
+      // wake eventfd's read for a command) ends the sleep: a packet is not left in a socket
+      // buffer for long, and a new stream starts at once.
+      const bool near = wait <= nanoseconds(std::chrono::milliseconds(2));
+      io_uring_submit_and_wait_timeout(&ring_, &first, near ? 1u << 20 : 1u, &ts, nullptr);
       lock.lock();
       reap();
     }
@@ -730,6 +734,7 @@ class worker {
     if (!s.have_peer_ssrc || h.ssrc != s.peer_ssrc) {
       if (s.have_peer_ssrc) s.rx_done.add(s.rx);
       s.rx = receiver_stats{};
+      s.detector = event_detector{};  // a new source's events have timestamps of their own
       s.have_peer_ssrc = true;
       s.peer_ssrc = h.ssrc;
     }
