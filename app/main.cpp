@@ -1,5 +1,7 @@
 // sipfleet: the command line. Each subcommand lives in its own file (cmd_*.cpp) and is
 // registered here. Exit codes: 0 success, 1 a check failed, 2 a usage or configuration error.
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -9,6 +11,12 @@
 
 int main(int argc, char** argv) {
   sipfleet::actors::use_one_arena();
+  // Every call end holds two sockets (RTP and RTCP): 5,000 calls between the fleet's own
+  // phones are 20,000 descriptors. Take all the kernel allows this process.
+  if (rlimit r{}; ::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &r);
+  }
   CLI::App app{
       "sipfleet simulates thousands of SIP IP phones against a SIP proxy, registrar or SBC.\n"
       "Each phone is a SIP user agent with its own registration, calls and media.",

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <random>
 #include <stdexcept>
@@ -45,7 +47,11 @@ using std::chrono::nanoseconds;
 
 constexpr std::uint32_t clock_rate = 8000;
 constexpr std::size_t max_payload = 480;  // 60 ms of G.711
-constexpr std::size_t recv_size = 1500;
+// Receive buffers: one ring of them per worker, shared by all its sockets (io_uring provided
+// buffers). Each holds io_uring_recvmsg_out, the source address, and the datagram.
+constexpr std::size_t recv_size = 2048;
+constexpr unsigned recv_buffers = 4096;  // a power of two
+constexpr int recv_group = 0;
 constexpr unsigned ring_entries = 4096;
 constexpr std::uint16_t dtmf_units = 800;  // 100 ms events (RFC 4733 §2.5.1.2 lets us choose)
 constexpr int dtmf_gap_ms = 100;
@@ -181,10 +187,6 @@ struct slot {
   std::optional<double> rtt_ms{};
 
   // buffers in the ring: untouched while their operation is in flight
-  std::array<std::uint8_t, recv_size> rtp_in{}, rtcp_in{};
-  sockaddr_storage rtp_from{}, rtcp_from{};
-  iovec rtp_in_iov{}, rtcp_in_iov{};
-  msghdr rtp_in_msg{}, rtcp_in_msg{};
   std::array<std::uint8_t, fixed_header_size + max_payload> out{};
   std::array<std::uint8_t, 512> rtcp_out{};
   sockaddr_storage out_name{}, rtcp_out_name{};
@@ -237,21 +239,39 @@ class worker {
   worker(unsigned index, const engine_options& options, const shared_audio& audio,
          std::function<void(std::uint16_t)> release_port)
       : index_(index), options_(options), audio_(audio), release_port_(std::move(release_port)) {
-    io_uring_params p{};
-    p.flags = IORING_SETUP_CQSIZE;
-    p.cq_entries = ring_entries * 8;
-    if (const int rc = io_uring_queue_init_params(ring_entries, &ring_, &p); rc != 0)
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
+    if (wake_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+    std::random_device rd;
+    rng_.seed((static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^ index);
+    // The ring is made by the thread that uses it: a single-issuer ring whose completions'
+    // work runs when that thread asks for completions (DEFER_TASKRUN), not by interrupting it.
+    std::promise<int> ready;
+    auto ready_f = ready.get_future();
+    thread_ = std::thread([this, &ready] {
+      io_uring_params p{};
+      p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+      p.cq_entries = ring_entries * 8;
+      int rc = io_uring_queue_init_params(ring_entries, &ring_, &p);
+      if (rc == -EINVAL) {  // a kernel older than 6.1: without those two
+        p = {};
+        p.flags = IORING_SETUP_CQSIZE;
+        p.cq_entries = ring_entries * 8;
+        rc = io_uring_queue_init_params(ring_entries, &ring_, &p);
+      }
+      if (rc == 0 && !setup_buffers()) {
+        io_uring_queue_exit(&ring_);
+        rc = -ENOBUFS;
+      }
+      ready.set_value(rc);
+      if (rc == 0) run();
+    });
+    if (const int rc = ready_f.get(); rc != 0) {
+      thread_.join();
+      ::close(wake_fd_);
       throw std::runtime_error(std::string("io_uring_queue_init: ") + std::strerror(-rc) +
                                " (the media engine needs io_uring: Linux 5.11 or later, not disabled "
                                "by kernel.io_uring_disabled or seccomp; or run with --media off)");
-    wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
-    if (wake_fd_ < 0) {
-      io_uring_queue_exit(&ring_);
-      throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
     }
-    std::random_device rd;
-    rng_.seed((static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^ index);
-    thread_ = std::thread([this] { run(); });
   }
 
   ~worker() {
@@ -266,6 +286,7 @@ class worker {
       if (s->rtcp_fd >= 0) ::close(s->rtcp_fd);
     }
     io_uring_queue_exit(&ring_);
+    ::munmap(buf_ring_, sizeof(io_uring_buf) * recv_buffers);
     ::close(wake_fd_);
   }
 
@@ -418,21 +439,43 @@ class worker {
     io_uring_sqe_set_data64(e, tag(op_wake, 0, 0));
   }
 
+  // One multishot receive per socket for the stream's life: each datagram completes with a
+  // buffer of the worker's ring, and no new request is needed per packet.
   void arm_recv(std::uint32_t i, slot& s, bool rtcp) {
-    auto& msg = rtcp ? s.rtcp_in_msg : s.rtp_in_msg;
-    auto& iov = rtcp ? s.rtcp_in_iov : s.rtp_in_iov;
-    auto& buf = rtcp ? s.rtcp_in : s.rtp_in;
-    iov = {buf.data(), buf.size()};
-    msg = {};
-    msg.msg_name = rtcp ? &s.rtcp_from : &s.rtp_from;
-    msg.msg_namelen = sizeof(sockaddr_storage);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
     io_uring_sqe* e = sqe();
-    io_uring_prep_recvmsg(e, rtcp ? s.rtcp_fd : s.rtp_fd, &msg, 0);
+    io_uring_prep_recvmsg_multishot(e, rtcp ? s.rtcp_fd : s.rtp_fd, &recv_template_, 0);
+    e->flags |= IOSQE_BUFFER_SELECT;
+    e->buf_group = recv_group;
     io_uring_sqe_set_data64(e, tag(rtcp ? op_rtcp_recv : op_rtp_recv, i, s.gen));
     ++s.inflight;
     (rtcp ? s.rtcp_armed : s.rtp_armed) = true;
+  }
+
+  // The buffer ring: registered once, every buffer handed to the kernel.
+  bool setup_buffers() {
+    const std::size_t ring_bytes = sizeof(io_uring_buf) * recv_buffers;
+    void* mem = ::mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (mem == MAP_FAILED) return false;
+    buf_ring_ = static_cast<io_uring_buf_ring*>(mem);
+    io_uring_buf_ring_init(buf_ring_);
+    io_uring_buf_reg reg{};
+    reg.ring_addr = reinterpret_cast<std::uint64_t>(mem);
+    reg.ring_entries = recv_buffers;
+    reg.bgid = recv_group;
+    if (io_uring_register_buf_ring(&ring_, &reg, 0) != 0) return false;
+    buffers_.assign(static_cast<std::size_t>(recv_buffers) * recv_size, 0);
+    for (unsigned b = 0; b < recv_buffers; ++b)
+      io_uring_buf_ring_add(buf_ring_, buffers_.data() + b * recv_size, recv_size, static_cast<unsigned short>(b),
+                            io_uring_buf_ring_mask(recv_buffers), static_cast<int>(b));
+    io_uring_buf_ring_advance(buf_ring_, static_cast<int>(recv_buffers));
+    recv_template_ = {};
+    recv_template_.msg_namelen = sizeof(sockaddr_storage);
+    return true;
+  }
+
+  void give_back_buffer(unsigned short bid) {
+    io_uring_buf_ring_add(buf_ring_, buffers_.data() + std::size_t{bid} * recv_size, recv_size, bid,
+                          io_uring_buf_ring_mask(recv_buffers), returned_++);
   }
 
   void schedule_rtp(std::uint32_t i, slot& s, clock::time_point due) {
@@ -492,30 +535,26 @@ class worker {
       }
       const auto i = static_cast<std::uint32_t>((d >> 32) & 0xFFFFFFu);
       const auto gen = static_cast<std::uint32_t>(d);
-      if (i >= slots_.size()) continue;
+      const bool has_buffer = (cqe->flags & IORING_CQE_F_BUFFER) != 0;
+      const auto bid = static_cast<unsigned short>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+      if (i >= slots_.size() || slots_[i]->gen != gen) {  // cannot happen: see maybe_free
+        if (has_buffer) give_back_buffer(bid);
+        continue;
+      }
       slot& s = *slots_[i];
-      if (s.gen != gen) continue;  // cannot happen: a slot is reused only when nothing is in flight
-      --s.inflight;
+      const bool more = (cqe->flags & IORING_CQE_F_MORE) != 0;  // a multishot receive goes on
+      if (!more) --s.inflight;
       switch (o) {
         case op_rtp_recv:
         case op_rtcp_recv: {
           const bool rtcp = o == op_rtcp_recv;
-          (rtcp ? s.rtcp_armed : s.rtp_armed) = false;
-          if (s.closing) break;
-          if (cqe->res > 0) {
-            const std::span<const std::uint8_t> bytes((rtcp ? s.rtcp_in : s.rtp_in).data(),
-                                                      static_cast<std::size_t>(cqe->res));
-            const bool truncated = ((rtcp ? s.rtcp_in_msg : s.rtp_in_msg).msg_flags & MSG_TRUNC) != 0;
-            if (truncated) {
-              ++s.malformed;
-              ++malformed_;
-            } else if (rtcp) {
-              on_rtcp(s, bytes, now);
-            } else {
-              on_rtp(s, bytes, now);
-            }
+          if (!more) (rtcp ? s.rtcp_armed : s.rtp_armed) = false;
+          if (has_buffer) {
+            if (!s.closing && cqe->res > 0) on_datagram(s, rtcp, bid, static_cast<unsigned>(cqe->res), now);
+            give_back_buffer(bid);
           }
-          if (!s.fds_closed) arm_recv(i, s, rtcp);
+          // Ended (no free buffer for a moment, or an error): start it again.
+          if (!more && !s.closing && !s.fds_closed) arm_recv(i, s, rtcp);
           break;
         }
         case op_rtp_send:
@@ -532,6 +571,30 @@ class worker {
       maybe_free(i, s);
     }
     io_uring_cq_advance(&ring_, seen);
+    if (returned_ > 0) {
+      io_uring_buf_ring_advance(buf_ring_, returned_);
+      returned_ = 0;
+    }
+  }
+
+  void on_datagram(slot& s, bool rtcp, unsigned short bid, unsigned res, clock::time_point now) {
+    auto* buf = buffers_.data() + std::size_t{bid} * recv_size;
+    io_uring_recvmsg_out* o = io_uring_recvmsg_validate(buf, static_cast<int>(res), &recv_template_);
+    if (o == nullptr) return;
+    sockaddr_storage from{};
+    std::memcpy(&from, io_uring_recvmsg_name(o), std::min<std::size_t>(o->namelen, sizeof from));
+    if ((o->flags & MSG_TRUNC) != 0 || o->namelen > sizeof(sockaddr_storage)) {
+      ++s.malformed;
+      ++malformed_;
+      return;
+    }
+    const std::span<const std::uint8_t> bytes(
+        static_cast<const std::uint8_t*>(io_uring_recvmsg_payload(o, &recv_template_)),
+        io_uring_recvmsg_payload_length(o, static_cast<int>(res), &recv_template_));
+    if (rtcp)
+      on_rtcp(s, bytes, from, now);
+    else
+      on_rtp(s, bytes, from, now);
   }
 
   void maybe_free(std::uint32_t i, slot& s) {
@@ -720,7 +783,7 @@ class worker {
     ++s.rtcp_sent;
   }
 
-  void on_rtp(slot& s, std::span<const std::uint8_t> bytes, clock::time_point now) {
+  void on_rtp(slot& s, std::span<const std::uint8_t> bytes, const sockaddr_storage& from, clock::time_point now) {
     const parse_result p = parse(bytes);
     if (!p.ok) {
       ++s.malformed;
@@ -747,10 +810,10 @@ class worker {
     }
     // Symmetric RTP: answer where the peer really sends from (NAT, or a peer whose SDP
     // address is not where it sends from).
-    if (!s.learned || !same_address(s.rtp_from, s.dest)) {
-      if (s.rtp_from.ss_family == s.dest.ss_family || s.dest_len == 0) {
-        s.dest = s.rtp_from;
-        s.dest_len = s.rtp_from.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    if (!s.learned || !same_address(from, s.dest)) {
+      if (from.ss_family == s.dest.ss_family || s.dest_len == 0) {
+        s.dest = from;
+        s.dest_len = from.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
         if (!s.rtcp_learned) {
           s.rtcp_dest = s.dest;
           set_port(s.rtcp_dest, static_cast<std::uint16_t>(port_of(s.dest) + 1));
@@ -760,7 +823,7 @@ class worker {
     }
   }
 
-  void on_rtcp(slot& s, std::span<const std::uint8_t> bytes, clock::time_point now) {
+  void on_rtcp(slot& s, std::span<const std::uint8_t> bytes, const sockaddr_storage& from, clock::time_point now) {
     const rtcp_parse_result r = parse_compound(bytes);
     if (!r.ok) {
       ++s.malformed;
@@ -768,8 +831,8 @@ class worker {
       return;
     }
     ++s.rtcp_received;
-    if (s.rtcp_from.ss_family == s.dest.ss_family) {
-      s.rtcp_dest = s.rtcp_from;
+    if (from.ss_family == s.dest.ss_family) {
+      s.rtcp_dest = from;
       s.rtcp_learned = true;
     }
     const std::uint32_t arrival_middle = ntp_middle(ntp_now());
@@ -789,6 +852,10 @@ class worker {
   const shared_audio& audio_;
   std::function<void(std::uint16_t)> release_port_;
   io_uring ring_{};
+  io_uring_buf_ring* buf_ring_ = nullptr;
+  std::vector<std::uint8_t> buffers_;
+  msghdr recv_template_{};
+  int returned_ = 0;  // buffers given back since the last advance
   int wake_fd_ = -1;
   std::uint64_t wake_buf_ = 0;
   std::mt19937_64 rng_;
