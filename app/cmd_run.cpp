@@ -77,16 +77,22 @@ struct run_cli {
   CLI::Option* quiet_option = nullptr;
 };
 
+// `late_before`: the engine's lateness histogram at the previous line, so that the line shows
+// the pacing of the last second (p99 of send time - due time).
 void status_line(const actors::run_stats& s, const actors::campaign_progress& p, double elapsed,
-                 double rate, const std::optional<rtp::engine_totals>& media) {
-  char media_part[128] = "";
+                 double rate, const std::optional<rtp::engine_totals>& media,
+                 std::vector<std::uint64_t>& late_before) {
+  char media_part[160] = "";
   if (media) {
     // Loss of the streams that ended so far (a live stream's loss is known at its end).
     const auto m = s.media();
     const double loss = m.expected == 0 ? 0.0 : 100.0 * static_cast<double>(std::max<std::int64_t>(0, m.lost)) /
                                                      static_cast<double>(m.expected);
-    std::snprintf(media_part, sizeof media_part, " | media %llu streams, loss %.2f%%",
-                  static_cast<unsigned long long>(media->streams_open), loss);
+    std::vector<std::uint64_t> last_second = media->late_counts;
+    for (std::size_t i = 0; i < std::min(last_second.size(), late_before.size()); ++i) last_second[i] -= late_before[i];
+    late_before = media->late_counts;
+    std::snprintf(media_part, sizeof media_part, " | media %llu streams, loss %.2f%%, late p99 %.2f ms",
+                  static_cast<unsigned long long>(media->streams_open), loss, rtp::late_percentile(last_second, 0.99));
   }
   std::fprintf(stderr,
                "[%6.1fs] phones %lld/%lld registered, %lld failed | calls %lld active, %llu done, "
@@ -136,11 +142,13 @@ int run(run_cli& cli) {
   auto elapsed = [&] { return std::chrono::duration<double>(clock::now() - t0).count(); };
   auto next_status = t0 + std::chrono::seconds(1);
   std::uint64_t last_finished = 0;
+  std::vector<std::uint64_t> late_before;
   auto tick = [&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (clock::now() < next_status) return;
     const auto p = f.progress();
-    if (!quiet) status_line(stats, p, elapsed(), static_cast<double>(p.finished - last_finished), f.media_totals());
+    if (!quiet)
+      status_line(stats, p, elapsed(), static_cast<double>(p.finished - last_finished), f.media_totals(), late_before);
     last_finished = p.finished;
     next_status += std::chrono::seconds(1);
   };

@@ -205,7 +205,7 @@ struct deadline {
 // Lateness in 25 µs buckets up to 50 ms, and one for the rest.
 struct lateness_histogram {
   static constexpr std::size_t buckets = 2001;
-  static constexpr double bucket_ms = 0.025;
+  static constexpr double bucket_ms = late_bucket_ms;
   std::vector<std::uint64_t> counts = std::vector<std::uint64_t>(buckets, 0);
   std::uint64_t samples = 0;
   double max_ms = 0;
@@ -217,7 +217,11 @@ struct lateness_histogram {
   }
 };
 
-double percentile(const std::vector<std::uint64_t>& counts, std::uint64_t samples, double q) {
+}  // namespace
+
+double late_percentile(const std::vector<std::uint64_t>& counts, double q) {
+  std::uint64_t samples = 0;
+  for (auto c : counts) samples += c;
   if (samples == 0) return 0;
   const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(samples)));
   std::uint64_t seen = 0;
@@ -228,7 +232,6 @@ double percentile(const std::vector<std::uint64_t>& counts, std::uint64_t sample
   return static_cast<double>(counts.size()) * lateness_histogram::bucket_ms;
 }
 
-}  // namespace
 
 struct shared_audio {
   std::vector<std::uint8_t> pcmu, pcma;  // the looped source, encoded once
@@ -976,8 +979,9 @@ engine_totals engine::totals() const {
   std::vector<std::uint64_t> late(lateness_histogram::buckets, 0);
   for (const auto& w : impl_->workers) w->add_totals(t, late);
   t.open_failures = impl_->open_failures.load();
-  t.late_p50_ms = percentile(late, t.late_samples, 0.50);
-  t.late_p99_ms = percentile(late, t.late_samples, 0.99);
+  t.late_p50_ms = late_percentile(late, 0.50);
+  t.late_p99_ms = late_percentile(late, 0.99);
+  t.late_counts = std::move(late);
   return t;
 }
 

@@ -96,7 +96,14 @@ struct engine_totals {
   double late_p50_ms = 0;
   double late_p99_ms = 0;
   double late_max_ms = 0;
+  // The lateness histogram itself (late_bucket_ms wide buckets, the last one open-ended):
+  // the difference of two snapshots gives the pacing of the time between them.
+  std::vector<std::uint64_t> late_counts{};
 };
+
+inline constexpr double late_bucket_ms = 0.025;
+// The q-quantile (0..1) of a lateness histogram, in ms (a bucket's upper edge); 0 when empty.
+double late_percentile(const std::vector<std::uint64_t>& counts, double q);
 
 struct stream_handle {
   std::uint32_t id = 0;   // worker << 24 | slot
