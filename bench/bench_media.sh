@@ -14,7 +14,7 @@
 # A tool "sustains" N when every call completed, it sent >= 99% of the packets due in the
 # window, and no datagram was dropped.
 #
-# Settings (environment): NS="500 1000 2000 5000" SIPP_NS=(same) WINDOW=6 CALL_RATE=500
+# Settings (environment): NS="500 1000 2000 5000" SIPP_NS=(same; none: skip SIPp) WINDOW=6 CALL_RATE=500
 # KAM_CHILDREN=8 KAM_SHM=1024 KAM_PKG=32 BUILD=1 KEEP=0 (1: keep logs and reports)
 # Everything runs on 127.0.0.1 and is bounded: each run has a fixed number of calls and a hold.
 set -u
@@ -25,6 +25,7 @@ source "$REPO/tests/integration/lib.sh"
 
 NS="${NS:-500 1000 2000 5000}"
 SIPP_NS="${SIPP_NS:-$NS}"
+[[ "$SIPP_NS" == none ]] && SIPP_NS=""  # SIPP_NS=none: sipfleet only
 WINDOW="${WINDOW:-6}"
 CALL_RATE="${CALL_RATE:-500}"
 KAM_CHILDREN="${KAM_CHILDREN:-8}"
@@ -161,9 +162,11 @@ open(out + "/uas_rtp.xml", "w").write(uas)
 PY
 alloc_port UAS_PORT
 UAS_USER=299998
-uas_register "$UAS_USER" "$KPORT" "$UAS_PORT" || die "the SIPp UAS did not register"
+if [[ -n "$SIPP_NS" ]]; then
+  uas_register "$UAS_USER" "$KPORT" "$UAS_PORT" || die "the SIPp UAS did not register"
+fi
 max_n=0; for n in $SIPP_NS; do (( n > max_n )) && max_n=$n; done
-users_csv 600000 $((600000 + max_n - 1)) >"$T/callers.csv"
+(( max_n > 0 )) && users_csv 600000 $((600000 + max_n - 1)) >"$T/callers.csv"
 for n in $SIPP_NS; do
   hold="$(hold_for "$n")"
   log "SIPp: $n calls with rtp_stream both ways, hold ${hold}s"

@@ -295,6 +295,16 @@ class worker {
 
   // ---- control side (any thread) ----
   stream_handle open(int rtp_fd, int rtcp_fd, std::uint16_t port) {
+    // The slot is made, and the old one freed, outside the lock: the worker takes the lock
+    // for every batch, and malloc may wait for its own lock (a heap trim, say).
+    auto fresh = std::make_unique<slot>();
+    fresh->in_use = true;
+    fresh->fds_closed = false;
+    fresh->rtp_fd = rtp_fd;
+    fresh->rtcp_fd = rtcp_fd;
+    fresh->port = port;
+    fresh->epoch = clock::now();
+    std::unique_ptr<slot> old;
     std::lock_guard lock(mutex_);
     std::uint32_t i;
     if (!free_.empty()) {
@@ -302,18 +312,14 @@ class worker {
       free_.pop_back();
     } else {
       i = static_cast<std::uint32_t>(slots_.size());
-      slots_.push_back(std::make_unique<slot>());
+      slots_.push_back(nullptr);
     }
-    const std::uint32_t gen = slots_[i]->gen + 1 == 0 ? 1 : slots_[i]->gen + 1;
-    slots_[i] = std::make_unique<slot>();  // a free slot has nothing in the ring
+    const std::uint32_t previous = slots_[i] ? slots_[i]->gen : 0;
+    const std::uint32_t gen = previous + 1 == 0 ? 1 : previous + 1;
+    old = std::move(slots_[i]);  // a free slot has nothing in the ring
+    slots_[i] = std::move(fresh);
     slot& s = *slots_[i];
     s.gen = gen;
-    s.in_use = true;
-    s.fds_closed = false;
-    s.rtp_fd = rtp_fd;
-    s.rtcp_fd = rtcp_fd;
-    s.port = port;
-    s.epoch = clock::now();
     s.ssrc = static_cast<std::uint32_t>(rng_());
     s.audio_pos = static_cast<std::size_t>(rng_() % std::max<std::size_t>(1, audio_.pcmu.size()));
     commands_.push_back(i);
@@ -497,8 +503,11 @@ class worker {
     while (!stop_) {
       apply_commands();
       send_due();
+      // The next wake-up: half a tick before the earliest due packet, but not sooner than a
+      // tick after this one (a busy worker wakes once per tick and sends a batch).
+      const auto half = duration_cast<nanoseconds>(options_.pacing_tick) / 2;
       const auto next = heap_.empty() ? clock::now() + std::chrono::milliseconds(200)
-                                      : heap_.front().due + options_.pacing_window;
+                                      : std::max(heap_.front().due - half, woke_ + 2 * half);
       lock.unlock();
       const auto wait = std::max(nanoseconds(0), duration_cast<nanoseconds>(next - clock::now()));
       __kernel_timespec ts{};
@@ -512,6 +521,7 @@ class worker {
       const bool near = wait <= nanoseconds(std::chrono::milliseconds(2));
       io_uring_submit_and_wait_timeout(&ring_, &first, near ? 1u << 20 : 1u, &ts, nullptr);
       lock.lock();
+      woke_ = clock::now();
       reap();
     }
     // Shutting down: cancel everything so the ring can be torn down.
@@ -661,7 +671,8 @@ class worker {
 
   void send_due() {
     const auto now = clock::now();
-    while (!heap_.empty() && heap_.front().due <= now) {
+    const auto horizon = now + duration_cast<nanoseconds>(options_.pacing_tick) / 2;
+    while (!heap_.empty() && heap_.front().due <= horizon) {
       std::pop_heap(heap_.begin(), heap_.end(), std::greater<>{});
       const deadline d = heap_.back();
       heap_.pop_back();
@@ -681,7 +692,7 @@ class worker {
         continue;
       }
       const double late_ms = std::chrono::duration<double, std::milli>(now - d.due).count();
-      late_.add(late_ms);
+      late_.add(std::abs(late_ms));  // early (within half a tick) or late
       if (s.send_busy) {
         ++overruns_;
       } else {
@@ -761,7 +772,9 @@ class worker {
 
   void send_rtcp(std::uint32_t i, slot& s, clock::time_point now) {
     if (s.rtcp_busy || s.params.remote_port == 0) return;
-    rtcp_report r;
+    rtcp_report& r = rtcp_scratch_;  // its block vector keeps its capacity: no allocation
+    r.blocks.clear();
+    r.sender.reset();
     r.ssrc = s.ssrc;
     if (s.tx && s.packets_sent > 0) {
       sender_info si;
@@ -827,8 +840,25 @@ class worker {
   }
 
   void on_rtcp(slot& s, std::span<const std::uint8_t> bytes, const sockaddr_storage& from, clock::time_point now) {
-    const rtcp_parse_result r = parse_compound(bytes);
-    if (!r.ok) {
+    // Nothing allocated on a worker: malloc's lock is the process's (one arena), and whoever
+    // holds it (a heap trim, say) would hold up the packets.
+    struct visit {
+      slot& s;
+      clock::time_point now;
+      std::uint32_t arrival_middle;
+    } v{s, now, ntp_middle(ntp_now())};
+    const auto error = visit_compound(bytes, &v, [](void* context, std::uint32_t, const sender_info* sender,
+                                                    std::span<const report_block> blocks) {
+      auto& c = *static_cast<visit*>(context);
+      if (sender != nullptr) {
+        c.s.last_sr_middle = ntp_middle(sender->ntp);
+        c.s.last_sr_arrival = c.now;
+      }
+      for (const auto& b : blocks)
+        if (b.ssrc == c.s.ssrc)
+          if (const auto rtt = round_trip_seconds(c.arrival_middle, b)) c.s.rtt_ms = *rtt * 1000.0;
+    });
+    if (!error.empty()) {
       ++s.malformed;
       ++malformed_;
       return;
@@ -838,16 +868,6 @@ class worker {
       s.rtcp_dest = from;
       s.rtcp_learned = true;
     }
-    const std::uint32_t arrival_middle = ntp_middle(ntp_now());
-    for (const auto& rep : r.reports) {
-      if (rep.sender) {
-        s.last_sr_middle = ntp_middle(rep.sender->ntp);
-        s.last_sr_arrival = now;
-      }
-      for (const auto& b : rep.blocks)
-        if (b.ssrc == s.ssrc)
-          if (const auto rtt = round_trip_seconds(arrival_middle, b)) s.rtt_ms = *rtt * 1000.0;
-    }
   }
 
   unsigned index_;
@@ -856,6 +876,7 @@ class worker {
   std::function<void(std::uint16_t)> release_port_;
   io_uring ring_{};
   io_uring_buf_ring* buf_ring_ = nullptr;
+  rtcp_report rtcp_scratch_{.ssrc = 0, .sender = std::nullopt, .blocks = std::vector<report_block>(31)};
   std::vector<std::uint8_t> buffers_;
   msghdr recv_template_{};
   int returned_ = 0;  // buffers given back since the last advance
@@ -869,6 +890,7 @@ class worker {
   std::vector<std::uint32_t> free_;
   std::vector<std::uint32_t> commands_;
   std::vector<deadline> heap_;
+  clock::time_point woke_{};  // the last wake-up
   std::uint64_t open_ = 0, sending_ = 0, packets_sent_ = 0, packets_received_ = 0, send_errors_ = 0,
                 malformed_ = 0, overruns_ = 0;
   lateness_histogram late_;

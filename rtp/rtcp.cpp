@@ -2,6 +2,7 @@
 #include "rtp/rtcp.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "rtp/wire.hpp"
 
@@ -14,7 +15,6 @@ using wire::put32;
 
 constexpr std::uint8_t pt_sr = 200, pt_rr = 201, pt_sdes = 202;
 
-rtcp_parse_result fail(std::string why) { return {.ok = false, .reports = {}, .error = std::move(why)}; }
 
 }  // namespace
 
@@ -62,6 +62,20 @@ std::size_t write_compound(const rtcp_report& r, std::string_view cname, std::sp
 
 rtcp_parse_result parse_compound(std::span<const std::uint8_t> bytes) {
   rtcp_parse_result out;
+  const auto error = visit_compound(bytes, &out, [](void* context, std::uint32_t ssrc, const sender_info* sender,
+                                                     std::span<const report_block> blocks) {
+    auto& reports = static_cast<rtcp_parse_result*>(context)->reports;
+    reports.push_back({.ssrc = ssrc, .sender = sender ? std::optional<sender_info>(*sender) : std::nullopt,
+                       .blocks = std::vector<report_block>(blocks.begin(), blocks.end())});
+  });
+  if (!error.empty()) return {.ok = false, .reports = {}, .error = std::string(error)};
+  out.ok = true;
+  return out;
+}
+
+std::string_view visit_compound(std::span<const std::uint8_t> bytes, void* context, report_visitor on_report) {
+  const auto fail = [](std::string_view why) { return why; };
+  std::array<report_block, 31> blocks{};
   std::size_t at = 0;
   bool first = true;
   while (at < bytes.size()) {
@@ -78,27 +92,25 @@ rtcp_parse_result parse_compound(std::span<const std::uint8_t> bytes) {
     if (pt == pt_sr || pt == pt_rr) {
       const std::size_t fixed = 8 + (pt == pt_sr ? 20 : 0);
       if (length < fixed + 24 * count) return fail("an RTCP report shorter than its report blocks");
-      rtcp_report r;
-      r.ssrc = get32(p + 4);
+      sender_info sender{};
       if (pt == pt_sr)
-        r.sender = sender_info{.ntp = (std::uint64_t{get32(p + 8)} << 32) | get32(p + 12),
-                               .rtp_timestamp = get32(p + 16), .packets = get32(p + 20), .octets = get32(p + 24)};
+        sender = sender_info{.ntp = (std::uint64_t{get32(p + 8)} << 32) | get32(p + 12),
+                             .rtp_timestamp = get32(p + 16), .packets = get32(p + 20), .octets = get32(p + 24)};
       for (std::size_t i = 0; i < count; ++i) {
         const std::uint8_t* b = p + fixed + 24 * i;
         const std::uint32_t word = get32(b + 4);
         std::int32_t lost = static_cast<std::int32_t>(word & 0xFFFFFF);
         if (lost & 0x800000) lost -= 0x1000000;  // 24-bit two's complement
-        r.blocks.push_back({.ssrc = get32(b), .fraction_lost = static_cast<std::uint8_t>(word >> 24),
-                            .cumulative_lost = lost, .highest_sequence = get32(b + 8), .jitter = get32(b + 12),
-                            .lsr = get32(b + 16), .dlsr = get32(b + 20)});
+        blocks[i] = {.ssrc = get32(b), .fraction_lost = static_cast<std::uint8_t>(word >> 24),
+                     .cumulative_lost = lost, .highest_sequence = get32(b + 8), .jitter = get32(b + 12),
+                     .lsr = get32(b + 16), .dlsr = get32(b + 20)};
       }
-      out.reports.push_back(std::move(r));
+      on_report(context, get32(p + 4), pt == pt_sr ? &sender : nullptr, std::span<const report_block>(blocks.data(), count));
     }
     at += length;
   }
   if (first) return fail("an empty RTCP packet");
-  out.ok = true;
-  return out;
+  return {};
 }
 
 report_block block_from(receiver_stats& stats, std::uint32_t ssrc, std::uint32_t lsr, std::uint32_t dlsr) {

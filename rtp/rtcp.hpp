@@ -50,6 +50,13 @@ struct rtcp_parse_result {
 };
 rtcp_parse_result parse_compound(std::span<const std::uint8_t> bytes);
 
+// The same checks as parse_compound, without allocating (the media engine's receive path):
+// calls `on_report(context, ssrc, sender or nullptr for an RR, blocks)` for each SR and RR in
+// order. Returns what is wrong, or an empty view when the packet is well formed.
+using report_visitor = void (*)(void* context, std::uint32_t ssrc, const sender_info* sender,
+                                std::span<const report_block> blocks);
+std::string_view visit_compound(std::span<const std::uint8_t> bytes, void* context, report_visitor on_report);
+
 // A report block from what a receiver knows (A.3 lost and fraction, A.8 jitter).
 report_block block_from(receiver_stats& stats, std::uint32_t ssrc, std::uint32_t lsr, std::uint32_t dlsr);
 
