@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 #include <memory>
 #include <optional>
 #include <variant>
@@ -27,16 +28,22 @@ class actor_environment final : public ua::environment {
     for (const auto& [key, stream] : streams_) shared_.media->close(stream);
   }
 
-  std::uint16_t media_open(std::uint32_t key, std::string_view address) override {
+  // The last media_open failed (read once: the flag is cleared).
+  bool media_port_failed() { return std::exchange(port_failed_, false); }
+  run_stats& stats() { return shared_.stats; }
+
+  std::int32_t media_open(std::uint32_t key, std::string_view address) override {
+    port_failed_ = false;
     if (shared_.media == nullptr) return 0;
     std::uint16_t port = 0;
     std::string error;
     const auto h = shared_.media->open(address, port, error);
     if (!h) {
-      // The call goes on without media (the SDP gets a placeholder port); counted, and the
-      // engine's open_failures says why in the report.
+      // The phone does not place (or answers 503 to) the call: a port in the SDP that is not
+      // ours could be another call's. Counted; the engine's open_failures says why.
       shared_.stats.media_open_failures.fetch_add(1, std::memory_order_relaxed);
-      return 0;
+      port_failed_ = true;
+      return -1;
     }
     streams_.emplace_back(key, h);
     return port;
@@ -66,7 +73,7 @@ class actor_environment final : public ua::environment {
     if (it == streams_.end()) return;
     const rtp::stream_summary s = shared_.media->close(it->second);
     streams_.erase(it);
-    out.present = true;
+    out.present = s.started;  // a call that ended before offer/answer completed had no media
     out.packets_sent = s.packets_sent;
     out.packets_received = s.packets_received;
     out.lost = s.lost;
@@ -186,6 +193,7 @@ class actor_environment final : public ua::environment {
   fleet_shared& shared_;
   std::vector<timer_wheel::handle> timers_;  // by ua timer slot
   std::vector<std::pair<std::uint32_t, rtp::stream_handle>> streams_;  // the calls' media, by key
+  bool port_failed_ = false;
 
   rtp::stream_handle* stream_of(std::uint32_t key) {
     for (auto& [k, h] : streams_)
@@ -256,6 +264,15 @@ struct input_visitor {
     auto promise = self->make_response_promise();
     auto id = st.phone->call(c.target, ua::milliseconds{c.hold_ms});
     if (!id) {
+      if (st.env->media_port_failed()) {
+        // Not placed for want of an RTP port: still a failed call in the report (503, as a
+        // phone would answer it), not one that vanished.
+        auto& s = st.env->stats();
+        s.calls_attempted.fetch_add(1, std::memory_order_relaxed);
+        s.calls_completed.fetch_add(1, std::memory_order_relaxed);
+        s.calls_failed.fetch_add(1, std::memory_order_relaxed);
+        s.count_call_code(503);
+      }
       promise.deliver(caf::make_error(caf::sec::runtime_error, id.err().reason));
     } else if (c.wait) {
       st.env->pending_calls.emplace(*id, promise);

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include "actors/fleet.hpp"
 #include "app/commands.hpp"
@@ -122,6 +123,16 @@ int run(run_cli& cli) {
     std::fprintf(stderr, "sipfleet run: %s\n", plan.err().reason.c_str());
     return 2;
   }
+  // The output files are opened now: a path that cannot be written is a usage error before
+  // the run, not a lost report after it.
+  for (const auto& [option, path] : {std::pair<const char*, const std::string&>{"report", plan->report_file},
+                                     {"call-records", plan->call_records_file}}) {
+    if (path.empty()) continue;
+    if (!std::ofstream(path)) {
+      std::fprintf(stderr, "sipfleet run: --%s '%s': cannot write the file\n", option, path.c_str());
+      return 2;
+    }
+  }
   actors::run_stats stats;
   auto fleet = actors::fleet::create(plan->fleet, stats);
   if (!fleet) {
@@ -203,12 +214,13 @@ int run(run_cli& cli) {
   const report_inputs in{.stats = &stats, .phones_registered = registered, .duration_s = elapsed(),
                          .interrupted = g_interrupted.load(), .phases = phases, .media = f.media_totals()};
   print_summary(stdout, in);
+  bool written = true;  // both files are written even if one fails
   if (!plan->report_file.empty()) {
     std::ofstream out(plan->report_file);
     out << report_json(in);
     if (!out) {
       std::fprintf(stderr, "sipfleet run: --report '%s': cannot write the file\n", plan->report_file.c_str());
-      return 2;
+      written = false;
     }
   }
   if (!plan->call_records_file.empty()) {
@@ -217,9 +229,10 @@ int run(run_cli& cli) {
     if (!out) {
       std::fprintf(stderr, "sipfleet run: --call-records '%s': cannot write the file\n",
                    plan->call_records_file.c_str());
-      return 2;
+      written = false;
     }
   }
+  if (!written) return 2;
   const auto attempted = stats.calls_attempted.load();
   const double failed_pct =
       attempted == 0 ? 0 : 100.0 * static_cast<double>(stats.calls_failed.load()) / static_cast<double>(attempted);

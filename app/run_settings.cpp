@@ -68,7 +68,7 @@ sip::result<bool> read_media_settings(raw_settings& raw, actors::fleet_options& 
   } else {
     return bad("codec", raw["codec"], "must be PCMU or PCMA");
   }
-  if (!raw["audio"].empty()) {
+  if (!raw["audio"].empty() && f.media) {
     auto samples = read_audio(raw["audio"]);
     if (!samples) return samples.err();
     f.media_engine.audio = std::move(samples).value();

@@ -275,7 +275,7 @@ class worker {
       thread_.join();
       ::close(wake_fd_);
       throw std::runtime_error(std::string("io_uring_queue_init: ") + std::strerror(-rc) +
-                               " (the media engine needs io_uring: Linux 5.11 or later, not disabled "
+                               " (the media engine needs io_uring with multishot receives: Linux 6.0 or later, not disabled "
                                "by kernel.io_uring_disabled or seccomp; or run with --media off)");
     }
   }
@@ -360,6 +360,11 @@ class worker {
     const bool was_sending = s->started && s->params.send && s->params.remote_port != 0;
     const bool remote_changed = !s->started || p.remote_address != s->params.remote_address ||
                                 p.remote_port != s->params.remote_port;
+    if (!p.event_payload_type) {  // telephone-event no longer agreed: drop what was queued
+      s->event_packets.clear();
+      s->event_at = 0;
+      s->digits.clear();
+    }
     s->params = p;
     s->params.ptime_ms = std::clamp<std::uint32_t>(p.ptime_ms == 0 ? 20 : p.ptime_ms, 10, 60);
     if (remote_changed && p.remote_port != 0) {
@@ -404,6 +409,7 @@ class worker {
     if (s == nullptr) return out;
     received_totals t = s->rx_done;
     if (s->have_peer_ssrc) t.add(s->rx);
+    out.started = s->started;
     out.packets_sent = s->packets_sent;
     out.packets_received = s->packets_received;
     out.lost = t.lost;
@@ -439,6 +445,7 @@ class worker {
     t.packets_sent += packets_sent_;
     t.packets_received += packets_received_;
     t.send_errors += send_errors_;
+    t.receive_errors += receive_errors_;
     t.malformed += malformed_;
     t.overruns += overruns_;
     t.late_samples += late_.samples;
@@ -458,13 +465,14 @@ class worker {
     [[maybe_unused]] const auto n = ::write(wake_fd_, &one, sizeof one);
   }
 
+  // A free submission entry: when the ring is full, this batch goes to the kernel first. The
+  // kernel takes submissions whatever the completion queue holds (its size is 8x), so a few
+  // tries always do; should they not, the thread yields and tries again rather than crash.
   io_uring_sqe* sqe() {
-    io_uring_sqe* e = io_uring_get_sqe(&ring_);
-    if (e == nullptr) {
-      io_uring_submit(&ring_);  // the ring is full: hand this batch to the kernel now
-      e = io_uring_get_sqe(&ring_);
+    for (;;) {
+      if (io_uring_sqe* e = io_uring_get_sqe(&ring_)) return e;
+      if (io_uring_submit(&ring_) < 0) std::this_thread::yield();
     }
-    return e;
   }
 
   void arm_wake() {
@@ -591,8 +599,15 @@ class worker {
             if (!s.closing && cqe->res > 0) on_datagram(s, rtcp, bid, static_cast<unsigned>(cqe->res), now);
             give_back_buffer(bid);
           }
-          // Ended (no free buffer for a moment, or an error): start it again.
-          if (!more && !s.closing && !s.fds_closed) arm_recv(i, s, rtcp);
+          // Ended: for want of a free buffer for a moment (-ENOBUFS) or by itself, start it again.
+          // Any other error (an old kernel without multishot receives answers -EINVAL) would
+          // come back at once: the socket is left alone and the error counted.
+          if (!more && !s.closing && !s.fds_closed) {
+            if (cqe->res >= 0 || cqe->res == -ENOBUFS)
+              arm_recv(i, s, rtcp);
+            else
+              ++receive_errors_;
+          }
           break;
         }
         case op_rtp_send:
@@ -804,8 +819,7 @@ class worker {
     if (s.tx && s.packets_sent > 0) {
       sender_info si;
       si.ntp = ntp_now();
-      const auto since = duration_cast<microseconds>(now - s.epoch).count();
-      si.rtp_timestamp = static_cast<std::uint32_t>(since * clock_rate / 1'000'000);
+      si.rtp_timestamp = s.tx->timestamp_at(now);  // the data packets' clock (RFC 3550 §6.4.1)
       si.packets = static_cast<std::uint32_t>(s.tx->packets());
       si.octets = static_cast<std::uint32_t>(s.tx->octets());
       r.sender = si;
@@ -917,7 +931,7 @@ class worker {
   std::vector<deadline> heap_;
   clock::time_point woke_{};  // the last wake-up
   std::uint64_t open_ = 0, sending_ = 0, packets_sent_ = 0, packets_received_ = 0, send_errors_ = 0,
-                malformed_ = 0, overruns_ = 0;
+                receive_errors_ = 0, malformed_ = 0, overruns_ = 0;
   lateness_histogram late_;
   std::thread thread_;
 };
@@ -939,6 +953,7 @@ struct engine::impl {
 engine::engine(engine_options options) : impl_(std::make_unique<impl>(std::move(options))) {
   auto& o = impl_->options;
   if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
+  o.threads = std::min(o.threads, 64u);  // a handle keeps the worker in 8 bits
   // The source, encoded once for both codecs; at least 4 s so that a short source (a tone's
   // period) is copied in few pieces per packet.
   audio_source src = o.audio.empty() ? audio_source::speech_like() : audio_source::from_samples(o.audio);

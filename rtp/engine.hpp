@@ -42,7 +42,7 @@ namespace sipfleet::rtp {
 enum class codec : std::uint8_t { pcmu, pcma };
 
 struct engine_options {
-  unsigned threads = 0;                          // 0: one per core
+  unsigned threads = 0;                          // 0: one per core; at most 64
   std::uint16_t first_port = 16384;              // --rtp-ports A-B
   std::uint16_t last_port = 32767;
   std::vector<std::int16_t> audio{};             // 8 kHz linear samples, looped; empty: speech-like
@@ -66,6 +66,7 @@ struct stream_params {
 
 // A stream's figures at its close, for the call record.
 struct stream_summary {
+  bool started = false;  // offer/answer completed and the stream ran (not just opened)
   std::uint64_t packets_sent = 0;
   std::uint64_t packets_received = 0;  // every RTP packet taken in (audio and events)
   std::int64_t lost = 0;               // RFC 3550 A.3, summed over the peer's SSRCs
@@ -92,6 +93,7 @@ struct engine_totals {
   std::uint64_t packets_sent = 0;
   std::uint64_t packets_received = 0;
   std::uint64_t send_errors = 0;
+  std::uint64_t receive_errors = 0;   // receives that ended with an error (not restarted)
   std::uint64_t malformed = 0;
   std::uint64_t overruns = 0;         // a packet due while the previous send had not completed
   std::uint64_t open_failures = 0;    // no free port, or a socket error

@@ -40,4 +40,10 @@ header send_stream::next(clock::time_point now, std::uint32_t samples) {
   return h;
 }
 
+std::uint32_t send_stream::timestamp_at(clock::time_point now) const {
+  if (!started_) return 0;
+  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(now - last_time_).count();
+  return timestamp_ + static_cast<std::uint32_t>(std::max<std::int64_t>(0, elapsed) * clock_rate_ / 1'000'000);
+}
+
 }  // namespace sipfleet::rtp

@@ -27,6 +27,10 @@ class send_stream {
   // The header of the packet that carries `samples` samples starting at `now`; call once per
   // packet sent. The first packet, and the first after pause(), has the marker set.
   header next(clock::time_point now, std::uint32_t samples);
+  // The RTP timestamp that corresponds to `now` on this stream's clock (the last packet's
+  // timestamp plus the time since), for an RTCP sender report (RFC 3550 §6.4.1). 0 before
+  // the first packet.
+  std::uint32_t timestamp_at(clock::time_point now) const;
   // Not sending for a while (hold, silence): the next packet starts a talk-spurt.
   void pause() { spurt_start_ = true; }
 

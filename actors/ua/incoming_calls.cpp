@@ -64,7 +64,12 @@ void phone::impl::on_new_invite(const sip::message& m, const endpoint& from) {
     return;
   }
   const std::uint32_t media_key = new_media_key();
-  sip::media_session media(local_media_for_call(media_key));
+  auto local = local_media_for_call(media_key);
+  if (!local) {
+    respond_simple(*t, m, 503, "No RTP Port");  // RFC 3261 §21.5.4: a temporary overload
+    return;
+  }
+  sip::media_session media(std::move(*local));
   const bool offerless = m.body().empty();
   auto drop_media = [&] {
     media_stats unused;

@@ -41,13 +41,16 @@ sip::result<std::string> phone::impl::place_call(std::string_view target, millis
   } else {
     uri = "sip:" + std::string(target) + "@" + profile_->domain;
   }
+  const std::uint32_t media_key = new_media_key();
+  auto local = local_media_for_call(media_key);
+  if (!local) return sip::error{"no RTP port free for the call (widen --rtp-ports)"};
   call_leg& c = new_call(true, sip::make_call_id(rng_, me_.local.host), peer_of(target));
   c.target = std::move(uri);
   c.hold = hold;
   c.local_tag = sip::make_tag(rng_);
   c.cseq = sip::make_initial_cseq(rng_);
-  c.media_key = new_media_key();
-  c.media.emplace(local_media_for_call(c.media_key));
+  c.media_key = media_key;
+  c.media.emplace(std::move(*local));
   c.media->create_offer();
   ++counters_.calls_attempted;
   emit(event_kind::call_created, 0, {}, &c.record);

@@ -207,13 +207,15 @@ call_leg& phone::impl::new_call(bool outgoing, std::string call_id, std::string 
   return *calls_.back();
 }
 
-sip::local_media phone::impl::local_media_for_call(std::uint32_t key) {
+std::optional<sip::local_media> phone::impl::local_media_for_call(std::uint32_t key) {
   sip::local_media l;
   l.address = profile_->rtp_address.empty() ? me_.local.host : profile_->rtp_address;
   l.codecs = profile_->codec == sip::audio_codec::pcma
                  ? std::vector<sip::audio_codec>{sip::audio_codec::pcma, sip::audio_codec::pcmu}
                  : std::vector<sip::audio_codec>{sip::audio_codec::pcmu, sip::audio_codec::pcma};
-  l.rtp_port = env_.media_open(key, l.address);
+  const std::int32_t port = env_.media_open(key, l.address);
+  if (port < 0) return std::nullopt;
+  l.rtp_port = static_cast<std::uint16_t>(port);
   // Without a media environment (unit tests, --media off): the configured port, else a
   // placeholder even port per call.
   if (l.rtp_port == 0)

@@ -174,8 +174,9 @@ class environment {
 
   // Media (the phone actor carries it out with rtp::engine; the defaults mean "no media").
   // `key` names the stream within the phone. media_open returns the RTP port to put in the
-  // SDP, 0 when there is no media (the phone then offers config.rtp_port).
-  virtual std::uint16_t media_open(std::uint32_t /*key*/, std::string_view /*address*/) { return 0; }
+  // SDP; 0 when this environment carries no media (the phone then offers config.rtp_port);
+  // -1 when it does but has no port now (the phone then does not place or take the call).
+  virtual std::int32_t media_open(std::uint32_t /*key*/, std::string_view /*address*/) { return 0; }
   // Offer/answer completed (initial, or a re-INVITE): stream with these settings.
   virtual void media_start(std::uint32_t /*key*/, const sip::negotiated_media& /*m*/) {}
   // The call is over: stop the stream and fill in its figures.

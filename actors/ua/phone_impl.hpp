@@ -196,7 +196,8 @@ struct phone::impl {
   void end_call(detail::call_leg& c, int code, std::string_view reason, bool by_us);
   void dispatch(const sip::message& m, const endpoint& from);
   // SDP settings for a new call; opens the call's stream in the environment under `key`.
-  sip::local_media local_media_for_call(std::uint32_t key);
+  // None when the environment carries media but has no port for this call.
+  std::optional<sip::local_media> local_media_for_call(std::uint32_t key);
   std::uint32_t new_media_key() { return ++next_media_key_; }
   void media_negotiated(detail::call_leg& c);  // offer/answer done: the stream follows it
   void stop_media(detail::call_leg& c);        // the stream ends; its figures go into the record

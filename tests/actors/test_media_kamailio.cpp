@@ -162,3 +162,27 @@ TEST_CASE("with media off calls carry no stream and records say so") {
   for (const auto& rec : f->call_records()) CHECK_FALSE(rec.media.present);
   CHECK(stats.media().streams == 0);
 }
+
+TEST_CASE("with the RTP port range used up a call is not placed, and it is counted as failed with 503") {
+  test::kamailio k;
+  actors::run_stats stats;
+  auto o = phones(k, 6500, 4);
+  o.media_engine.first_port = 44000;  // two port pairs: one call's two ends
+  o.media_engine.last_port = 44003;
+  auto f = registered_fleet(o, stats);
+  // The first call takes both pairs; the second starts a second later, while the first is up.
+  f->start_campaign({.total = 2, .rate = 1, .max_concurrent = 2, .hold = 2500ms, .seed = 5});
+  REQUIRE(wait_until([&] { return f->progress().done; }, 20s));
+  CHECK(stats.calls_attempted.load() == 2);
+  CHECK(stats.calls_answered.load() == 1);
+  CHECK(stats.calls_failed.load() == 1);
+  CHECK(stats.call_codes()[503] == 1);
+  CHECK(stats.media_open_failures.load() == 1);
+  const auto t = f->media_totals();
+  REQUIRE(t.has_value());
+  CHECK(t->open_failures == 1);
+  // the answered call's media was whole
+  const auto m = stats.media();
+  CHECK(m.streams == 2);
+  CHECK(m.lost == 0);
+}

@@ -30,6 +30,17 @@ TEST_CASE("packets every 20 ms: sequence +1, timestamp +160, the marker on the f
   CHECK(s.packets() == 3);
 }
 
+TEST_CASE("a sender report's RTP timestamp is on the data packets' clock (RFC 3550 §6.4.1)") {
+  send_stream s(1, 100, 0xFFFFFF00, 0);
+  const auto t0 = send_stream::clock::time_point{} + 1h;
+  CHECK(s.timestamp_at(t0) == 0);  // nothing sent yet
+  (void)s.next(t0, 160);
+  CHECK(s.timestamp_at(t0) == 0xFFFFFF00u);
+  CHECK(s.timestamp_at(t0 + 10ms) == 0xFFFFFF50u);   // +80 samples
+  CHECK(s.timestamp_at(t0 + 1000ms) == 0x00001E40u);  // +8000, wrapped
+  CHECK(s.timestamp_at(t0 - 5ms) == 0xFFFFFF00u);    // never before the last packet
+}
+
 TEST_CASE("after hold the sequence goes on without a gap and the timestamp follows the clock") {
   send_stream s(1, 1000, 50000, 8);
   const auto t0 = send_stream::clock::time_point{} + 1h;
