@@ -14,7 +14,7 @@
 # A tool "sustains" N when >= 99% of the calls completed (bench_fleet.sh's bar), it sent >= 99%
 # of the packets due in the window, and (sipfleet) no datagram was dropped and none was lost.
 #
-# Settings (environment): NS="500 1000 2000 5000" SIPP_NS="100 250 500 1000 2000" (none: skip SIPp) WINDOW=6 CALL_RATE=500
+# Settings (environment): NS="500 1000 2000 5000" SIPP_NS="100 250 500 1000 2000 5000" (none: skip SIPp) WINDOW=6 CALL_RATE=500
 # KAM_CHILDREN=8 KAM_SHM=1024 KAM_PKG=32 BUILD=1 KEEP=0 (1: keep logs and reports)
 # Everything runs on 127.0.0.1 and is bounded: each run has a fixed number of calls and a hold.
 set -u
@@ -24,7 +24,7 @@ REPO="$(cd "$HERE/.." && pwd)"
 source "$REPO/tests/integration/lib.sh"
 
 NS="${NS:-500 1000 2000 5000}"
-SIPP_NS="${SIPP_NS:-100 250 500 1000 2000}"
+SIPP_NS="${SIPP_NS:-100 250 500 1000 2000 5000}"
 [[ "$SIPP_NS" == none ]] && SIPP_NS=""  # SIPP_NS=none: sipfleet only
 WINDOW="${WINDOW:-6}"
 CALL_RATE="${CALL_RATE:-500}"
@@ -179,12 +179,12 @@ for n in $SIPP_NS; do
   alloc_port MP1; alloc_port P2; alloc_port MP2
   d="$T/sipp$n"; mkdir -p "$d"; cp "$T/tone.wav" "$d/"
   ( cd "$d" && exec sipp -sf "$T/uas_rtp.xml" -i 127.0.0.1 -p "$UAS_PORT" -mp "$MP1" -m "$n" -nostdin \
-      -timeout "$((hold + 120))s" -trace_screen >"$d/uas.out" 2>&1 ) &
+      -timeout "$((hold + 40))s" -trace_screen >"$d/uas.out" 2>&1 ) &
   uas=$!; lib_track_pid "$uas"
   sleep 0.3
   ( cd "$d" && exec sipp "127.0.0.1:$KPORT" -sf "$T/uac_rtp.xml" -inf "$T/callers.csv" -s "$UAS_USER" -m "$n" \
       -r "$CALL_RATE" -l "$n" -d "$((hold * 1000))" -default_behaviors all,-bye -i 127.0.0.1 -p "$P2" -mp "$MP2" \
-      -nostdin -timeout "$((hold + 100))s" -timeout_error -trace_screen -trace_stat -fd 1 >"$d/uac.out" 2>&1 ) &
+      -nostdin -timeout "$((hold + 30))s" -timeout_error -trace_screen -trace_stat -fd 1 >"$d/uac.out" 2>&1 ) &
   uac=$!; lib_track_pid "$uac"
   sleep "$(calc "%.1f" "$n / $CALL_RATE + 2")"
   read -r rate drops cores < <(window "$uac" "$uas")  # (the subshells exec'ed into sipp)
