@@ -66,6 +66,7 @@ std::string report_json(const report_inputs& in) {
                     {"dtmf", {{"sent", m.digits_sent}, {"received", m.digits_received}}},
                     {"open_failures", s.media_open_failures.load()},
                     {"send_errors", in.media->send_errors},
+                    {"receive_errors", in.media->receive_errors},
                     {"malformed", in.media->malformed},
                     {"pacing_late_ms", {{"p50", in.media->late_p50_ms}, {"p99", in.media->late_p99_ms},
                                         {"max", in.media->late_max_ms}}}};
