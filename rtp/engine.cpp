@@ -2,7 +2,6 @@
 // streams per system call.
 #include "rtp/engine.hpp"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -17,8 +16,6 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <cmath>
-#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -29,35 +26,28 @@
 #include <thread>
 
 #include "rtp/audio.hpp"
-#include "rtp/emodel.hpp"
+#include "rtp/engine_stream.hpp"
 #include "rtp/g711.hpp"
-#include "rtp/packet.hpp"
 #include "rtp/port_pool.hpp"
-#include "rtp/receiver_stats.hpp"
 #include "rtp/rtcp.hpp"
-#include "rtp/stream.hpp"
-#include "rtp/telephone_event.hpp"
 
 namespace sipfleet::rtp {
 
+using namespace detail;
+using slot = stream_slot;
+
 namespace {
 
-using clock = std::chrono::steady_clock;
 using std::chrono::duration_cast;
 using std::chrono::microseconds;
 using std::chrono::nanoseconds;
 
-constexpr std::uint32_t clock_rate = 8000;
-constexpr std::size_t max_payload = 480;  // 60 ms of G.711
 // Receive buffers: one ring of them per worker, shared by all its sockets (io_uring provided
 // buffers). Each holds io_uring_recvmsg_out, the source address, and the datagram.
 constexpr std::size_t recv_size = 2048;
 constexpr unsigned recv_buffers = 4096;  // a power of two
 constexpr int recv_group = 0;
 constexpr unsigned ring_entries = 4096;
-constexpr std::uint16_t dtmf_units = 800;  // 100 ms events (RFC 4733 §2.5.1.2 lets us choose)
-constexpr int dtmf_gap_ms = 100;
-constexpr std::uint32_t no_schedule = UINT32_MAX;
 
 // A completion's user_data: what the operation was, on which slot, for which stream.
 enum op : std::uint8_t { op_rtp_recv = 1, op_rtcp_recv, op_rtp_send, op_rtcp_send, op_cancel, op_wake };
@@ -65,136 +55,6 @@ std::uint64_t tag(op o, std::uint32_t slot, std::uint32_t gen) {
   return (std::uint64_t{o} << 56) | (std::uint64_t{slot & 0xFFFFFFu} << 32) | gen;
 }
 
-// The NTP time of now (RFC 3550 §4) from the system clock.
-std::uint64_t ntp_now() {
-  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
-  const auto us = duration_cast<microseconds>(since_epoch).count();
-  const std::uint64_t seconds = static_cast<std::uint64_t>(us / 1'000'000) + 2'208'988'800ULL;
-  const std::uint64_t fraction = (static_cast<std::uint64_t>(us % 1'000'000) << 32) / 1'000'000;
-  return (seconds << 32) | fraction;
-}
-
-bool to_sockaddr(std::string_view host, std::uint16_t port, sockaddr_storage& out, socklen_t& len) {
-  std::memset(&out, 0, sizeof out);
-  const std::string h(host);
-  if (h.find(':') != std::string::npos) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&out);
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons(port);
-    if (::inet_pton(AF_INET6, h.c_str(), &a->sin6_addr) != 1) return false;
-    len = sizeof(sockaddr_in6);
-    return true;
-  }
-  auto* a = reinterpret_cast<sockaddr_in*>(&out);
-  a->sin_family = AF_INET;
-  a->sin_port = htons(port);
-  if (::inet_pton(AF_INET, h.c_str(), &a->sin_addr) != 1) return false;
-  len = sizeof(sockaddr_in);
-  return true;
-}
-
-std::uint16_t port_of(const sockaddr_storage& a) {
-  return a.ss_family == AF_INET6 ? ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port)
-                                 : ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
-}
-void set_port(sockaddr_storage& a, std::uint16_t port) {
-  if (a.ss_family == AF_INET6)
-    reinterpret_cast<sockaddr_in6&>(a).sin6_port = htons(port);
-  else
-    reinterpret_cast<sockaddr_in&>(a).sin_port = htons(port);
-}
-bool same_address(const sockaddr_storage& a, const sockaddr_storage& b) {
-  if (a.ss_family != b.ss_family) return false;
-  if (a.ss_family == AF_INET6) {
-    const auto& x = reinterpret_cast<const sockaddr_in6&>(a);
-    const auto& y = reinterpret_cast<const sockaddr_in6&>(b);
-    return x.sin6_port == y.sin6_port && std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof x.sin6_addr) == 0;
-  }
-  const auto& x = reinterpret_cast<const sockaddr_in&>(a);
-  const auto& y = reinterpret_cast<const sockaddr_in&>(b);
-  return x.sin_port == y.sin_port && x.sin_addr.s_addr == y.sin_addr.s_addr;
-}
-
-int bound_socket(const sockaddr_storage& addr, socklen_t len) {
-  // Blocking on purpose: io_uring completes a receive on an O_NONBLOCK socket with -EAGAIN
-  // instead of waiting for data; it never blocks the worker either way.
-  const int fd = ::socket(addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// A stream's receiving side per peer SSRC: a new SSRC (a peer that restarts its stream, or
-// plays several files) starts new A.1 statistics; the old ones are added up.
-struct received_totals {
-  std::int64_t lost = 0;
-  std::uint64_t expected = 0;
-  std::uint64_t duplicates = 0;
-  std::uint64_t reordered = 0;
-  double jitter_units = 0;
-  void add(const receiver_stats& s) {
-    lost += s.lost();
-    expected += static_cast<std::uint64_t>(std::max<std::int64_t>(0, s.expected()));
-    duplicates += s.duplicates();
-    reordered += s.reordered();
-    jitter_units = std::max(jitter_units, s.jitter());
-  }
-};
-
-struct slot {
-  std::uint32_t gen = 0;  // the stream's generation; bumped at every open
-  bool in_use = false;    // between open and the last completion after close
-  bool started = false;
-  bool closing = false;
-  bool fds_closed = true;
-  int rtp_fd = -1;
-  int rtcp_fd = -1;
-  std::uint16_t port = 0;
-  int inflight = 0;       // operations in the ring for this slot
-  bool rtp_armed = false, rtcp_armed = false, send_busy = false, rtcp_busy = false;
-
-  stream_params params{};
-  sockaddr_storage dest{}, rtcp_dest{};
-  socklen_t dest_len = 0;
-  bool learned = false, rtcp_learned = false;
-  clock::time_point epoch{};
-  std::uint32_t ssrc = 0;
-  std::optional<send_stream> tx{};
-  std::size_t audio_pos = 0;
-  std::uint32_t sched = 0;  // bumped when the sending schedule changes: older heap entries are void
-  std::uint32_t scheduled = no_schedule;  // the sched value of the RTP schedule in the heap
-  bool first_start = false;               // started, RTCP not scheduled yet
-
-  // DTMF being sent
-  std::deque<char> digits{};
-  std::vector<event_payload> event_packets{};
-  std::size_t event_at = 0;
-  std::uint32_t event_timestamp = 0;
-  clock::time_point gap_until{};
-  std::string digits_sent{};
-
-  // receiving
-  bool have_peer_ssrc = false;
-  std::uint32_t peer_ssrc = 0;
-  receiver_stats rx{};
-  received_totals rx_done{};
-  event_detector detector{};
-  std::string digits_received{};
-  std::uint64_t packets_received = 0, packets_sent = 0, rtcp_sent = 0, rtcp_received = 0, malformed = 0;
-  std::uint32_t last_sr_middle = 0;
-  clock::time_point last_sr_arrival{};
-  std::optional<double> rtt_ms{};
-
-  // buffers in the ring: untouched while their operation is in flight
-  std::array<std::uint8_t, fixed_header_size + max_payload> out{};
-  std::array<std::uint8_t, 512> rtcp_out{};
-  sockaddr_storage out_name{}, rtcp_out_name{};
-  iovec out_iov{}, rtcp_out_iov{};
-  msghdr out_msg{}, rtcp_out_msg{};
-};
 
 struct deadline {
   clock::time_point due;
@@ -235,9 +95,6 @@ double late_percentile(const std::vector<std::uint64_t>& counts, double q) {
 }
 
 
-struct shared_audio {
-  std::vector<std::uint8_t> pcmu, pcma;  // the looped source, encoded once
-};
 
 class worker {
  public:
@@ -404,33 +261,9 @@ class worker {
 
   stream_summary close(std::uint32_t i, std::uint32_t gen) {
     std::lock_guard lock(mutex_);
-    stream_summary out;
     slot* s = find(i, gen);
-    if (s == nullptr) return out;
-    received_totals t = s->rx_done;
-    if (s->have_peer_ssrc) t.add(s->rx);
-    out.started = s->started;
-    out.packets_sent = s->packets_sent;
-    out.packets_received = s->packets_received;
-    out.lost = t.lost;
-    out.expected = t.expected;
-    out.duplicates = t.duplicates;
-    out.reordered = t.reordered;
-    out.jitter_ms = t.jitter_units * 1000.0 / clock_rate;
-    out.rtt_ms = s->rtt_ms;
-    out.rtcp_sent = s->rtcp_sent;
-    out.rtcp_received = s->rtcp_received;
-    out.malformed = s->malformed;
-    out.digits_sent = s->digits_sent;
-    out.digits_received = s->digits_received;
-    if (t.expected > 0) {
-      // One-way delay: half the RTT when RTCP measured it, plus what a receiver's jitter buffer
-      // adds (twice the jitter) and the packet time (G.107's Ta, simplified; rtp/emodel.hpp).
-      emodel_input in;
-      in.delay_ms = s->rtt_ms.value_or(0) / 2 + 2 * out.jitter_ms + s->params.ptime_ms;
-      in.loss_pct = out.loss_pct();
-      out.mos = mos(in);
-    }
+    if (s == nullptr) return {};
+    stream_summary out = summarize(*s);
     s->closing = true;
     --open_;
     commands_.push_back(i);
@@ -644,10 +477,11 @@ class worker {
     const std::span<const std::uint8_t> bytes(
         static_cast<const std::uint8_t*>(io_uring_recvmsg_payload(o, &recv_template_)),
         io_uring_recvmsg_payload_length(o, static_cast<int>(res), &recv_template_));
-    if (rtcp)
-      on_rtcp(s, bytes, from, now);
-    else
-      on_rtp(s, bytes, from, now);
+    if (rtcp ? take_rtcp(s, bytes, from, now) : take_rtp(s, bytes, from, now)) {
+      if (!rtcp) ++packets_received_;
+    } else {
+      ++malformed_;
+    }
   }
 
   void maybe_free(std::uint32_t i, slot& s) {
@@ -765,149 +599,17 @@ class worker {
   }
 
   void send_rtp(std::uint32_t i, slot& s, clock::time_point now) {
-    const std::uint32_t samples = s.params.ptime_ms * (clock_rate / 1000);
-    std::size_t payload_len = 0;
-    header h;
-    // DTMF: an event in progress, or the next digit once the gap after the last one is over.
-    if (s.event_at >= s.event_packets.size() && !s.digits.empty() && s.params.event_payload_type &&
-        now >= s.gap_until) {
-      const char digit = s.digits.front();
-      s.digits.pop_front();
-      s.event_packets = digit_packets(*event_of_digit(digit), dtmf_units, static_cast<std::uint16_t>(samples));
-      s.event_at = 0;
-      s.digits_sent.push_back(digit);
-    }
-    if (s.event_at < s.event_packets.size()) {
-      h = s.tx->next(now, samples);
-      if (s.event_at == 0) {
-        s.event_timestamp = h.timestamp;
-        h.marker = true;  // RFC 4733 §2.5.1.3: the first packet of an event
-      } else {
-        h.marker = false;
-      }
-      h.timestamp = s.event_timestamp;
-      h.payload_type = *s.params.event_payload_type;
-      write_event(s.event_packets[s.event_at], std::span<std::uint8_t>(s.out).subspan(fixed_header_size));
-      payload_len = 4;
-      if (++s.event_at == s.event_packets.size()) s.gap_until = now + std::chrono::milliseconds(dtmf_gap_ms);
-    } else {
-      h = s.tx->next(now, samples);
-      h.payload_type = s.params.payload_type;
-      const auto& loop = s.params.codec == codec::pcma ? audio_.pcma : audio_.pcmu;
-      payload_len = std::min<std::size_t>(samples, max_payload);
-      auto* out = s.out.data() + fixed_header_size;
-      for (std::size_t k = 0; k < payload_len;) {
-        const std::size_t n = std::min(payload_len - k, loop.size() - s.audio_pos);
-        std::memcpy(out + k, loop.data() + s.audio_pos, n);
-        k += n;
-        s.audio_pos = (s.audio_pos + n) % loop.size();
-      }
-    }
-    write_header(h, s.out);
-    s.tx->count_payload(payload_len);
-    queue_send(i, s, false, s.dest, fixed_header_size + payload_len);
-    ++s.packets_sent;
+    const std::size_t n = build_rtp(s, audio_, now);
+    queue_send(i, s, false, s.dest, n);
     ++packets_sent_;
   }
 
   void send_rtcp(std::uint32_t i, slot& s, clock::time_point now) {
     if (s.rtcp_busy || s.params.remote_port == 0) return;
-    rtcp_report& r = rtcp_scratch_;  // its block vector keeps its capacity: no allocation
-    r.blocks.clear();
-    r.sender.reset();
-    r.ssrc = s.ssrc;
-    if (s.tx && s.packets_sent > 0) {
-      sender_info si;
-      si.ntp = ntp_now();
-      si.rtp_timestamp = s.tx->timestamp_at(now);  // the data packets' clock (RFC 3550 §6.4.1)
-      si.packets = static_cast<std::uint32_t>(s.tx->packets());
-      si.octets = static_cast<std::uint32_t>(s.tx->octets());
-      r.sender = si;
-    }
-    if (s.have_peer_ssrc) {
-      std::uint32_t dlsr = 0;
-      if (s.last_sr_middle != 0)
-        dlsr = static_cast<std::uint32_t>(std::chrono::duration<double>(now - s.last_sr_arrival).count() * 65536.0);
-      r.blocks.push_back(block_from(s.rx, s.peer_ssrc, s.last_sr_middle, dlsr));
-    }
-    char cname[32];
-    std::snprintf(cname, sizeof cname, "sipfleet-%08x", s.ssrc);
-    const std::size_t n = write_compound(r, cname, s.rtcp_out);
-    if (n == 0) return;
-    queue_send(i, s, true, s.rtcp_dest, n);
-    ++s.rtcp_sent;
+    if (const std::size_t n = build_rtcp(s, rtcp_scratch_, now); n > 0) queue_send(i, s, true, s.rtcp_dest, n);
   }
 
-  void on_rtp(slot& s, std::span<const std::uint8_t> bytes, const sockaddr_storage& from, clock::time_point now) {
-    const parse_result p = parse(bytes);
-    if (!p.ok) {
-      ++s.malformed;
-      ++malformed_;
-      return;
-    }
-    ++s.packets_received;
-    ++packets_received_;
-    if (!s.params.receive && s.started) return;  // RFC 3264: we said we do not receive; ignore
-    const header& h = p.packet.h;
-    if (!s.have_peer_ssrc || h.ssrc != s.peer_ssrc) {
-      if (s.have_peer_ssrc) s.rx_done.add(s.rx);
-      s.rx = receiver_stats{};
-      s.detector = event_detector{};  // a new source's events have timestamps of their own
-      s.have_peer_ssrc = true;
-      s.peer_ssrc = h.ssrc;
-    }
-    const auto arrival = static_cast<std::uint32_t>(duration_cast<microseconds>(now - s.epoch).count() *
-                                                    clock_rate / 1'000'000);
-    s.rx.on_packet(h.sequence, h.timestamp, arrival);
-    if (s.params.event_payload_type && h.payload_type == *s.params.event_payload_type) {
-      if (const auto e = parse_event(p.packet.payload))
-        if (const auto digit = s.detector.on_packet(h.timestamp, *e)) s.digits_received.push_back(*digit);
-    }
-    // Symmetric RTP: answer where the peer really sends from (NAT, or a peer whose SDP
-    // address is not where it sends from).
-    if (!s.learned || !same_address(from, s.dest)) {
-      if (from.ss_family == s.dest.ss_family || s.dest_len == 0) {
-        s.dest = from;
-        s.dest_len = from.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-        if (!s.rtcp_learned) {
-          s.rtcp_dest = s.dest;
-          set_port(s.rtcp_dest, static_cast<std::uint16_t>(port_of(s.dest) + 1));
-        }
-      }
-      s.learned = true;
-    }
-  }
 
-  void on_rtcp(slot& s, std::span<const std::uint8_t> bytes, const sockaddr_storage& from, clock::time_point now) {
-    // Nothing allocated on a worker: malloc's lock is the process's (one arena), and whoever
-    // holds it (a heap trim, say) would hold up the packets.
-    struct visit {
-      slot& s;
-      clock::time_point now;
-      std::uint32_t arrival_middle;
-    } v{s, now, ntp_middle(ntp_now())};
-    const auto error = visit_compound(bytes, &v, [](void* context, std::uint32_t, const sender_info* sender,
-                                                    std::span<const report_block> blocks) {
-      auto& c = *static_cast<visit*>(context);
-      if (sender != nullptr) {
-        c.s.last_sr_middle = ntp_middle(sender->ntp);
-        c.s.last_sr_arrival = c.now;
-      }
-      for (const auto& b : blocks)
-        if (b.ssrc == c.s.ssrc)
-          if (const auto rtt = round_trip_seconds(c.arrival_middle, b)) c.s.rtt_ms = *rtt * 1000.0;
-    });
-    if (!error.empty()) {
-      ++s.malformed;
-      ++malformed_;
-      return;
-    }
-    ++s.rtcp_received;
-    if (from.ss_family == s.dest.ss_family) {
-      s.rtcp_dest = from;
-      s.rtcp_learned = true;
-    }
-  }
 
   unsigned index_;
   const engine_options& options_;
