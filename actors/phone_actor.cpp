@@ -71,20 +71,8 @@ class actor_environment final : public ua::environment {
   void media_close(std::uint32_t key, ua::media_stats& out) override {
     const auto it = std::find_if(streams_.begin(), streams_.end(), [&](const auto& s) { return s.first == key; });
     if (it == streams_.end()) return;
-    const rtp::stream_summary s = shared_.media->close(it->second);
+    out = shared_.media->close(it->second);  // `started` false: the call ended before offer/answer
     streams_.erase(it);
-    out.present = s.started;  // a call that ended before offer/answer completed had no media
-    out.packets_sent = s.packets_sent;
-    out.packets_received = s.packets_received;
-    out.lost = s.lost;
-    out.expected = s.expected;
-    out.duplicates = s.duplicates;
-    out.reordered = s.reordered;
-    out.jitter_ms = s.jitter_ms;
-    out.mos = s.mos;
-    out.rtt_ms = s.rtt_ms;
-    out.digits_sent = s.digits_sent;
-    out.digits_received = s.digits_received;
   }
 
   void send(const ua::endpoint& to, std::string_view bytes) override {
@@ -175,7 +163,7 @@ class actor_environment final : public ua::environment {
     auto& s = shared_.stats;
     calls_finished = true;
     shared_.add_record(r);
-    if (r.media.present) s.add_media(r.media);
+    if (r.media.started) s.add_media(r.media);
     if (!r.outgoing) return;
     s.calls_active.fetch_sub(1, std::memory_order_relaxed);
     s.calls_completed.fetch_add(1, std::memory_order_relaxed);

@@ -51,6 +51,11 @@ void run_stats::add_media(const ua::media_stats& m) {
   }
 }
 
+double run_stats::media_loss_pct() const {
+  std::lock_guard lock(setup_mutex_);
+  return media_.loss_pct();
+}
+
 run_stats::media_totals run_stats::media() const {
   std::lock_guard lock(setup_mutex_);
   media_totals t = media_;

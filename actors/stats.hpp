@@ -65,9 +65,14 @@ class run_stats {
     double mos_avg = 0;  // over the streams that received something
     double mos_min = 0;
     std::uint64_t mos_streams = 0;
+    double loss_pct() const {  // lost of expected, RFC 3550 A.3
+      return expected == 0 ? 0.0 : 100.0 * static_cast<double>(lost < 0 ? 0 : lost) / static_cast<double>(expected);
+    }
   };
   void add_media(const ua::media_stats& m);
   media_totals media() const;
+  // The loss percentage alone (the status line, once a second: no percentiles sorted).
+  double media_loss_pct() const;
 
  private:
   using code_table = std::array<std::atomic<std::uint64_t>, k_codes>;

@@ -86,9 +86,7 @@ void status_line(const actors::run_stats& s, const actors::campaign_progress& p,
   char media_part[160] = "";
   if (media) {
     // Loss of the streams that ended so far (a live stream's loss is known at its end).
-    const auto m = s.media();
-    const double loss = m.expected == 0 ? 0.0 : 100.0 * static_cast<double>(std::max<std::int64_t>(0, m.lost)) /
-                                                     static_cast<double>(m.expected);
+    const double loss = s.media_loss_pct();
     std::vector<std::uint64_t> last_second = media->late_counts;
     for (std::size_t i = 0; i < std::min(last_second.size(), late_before.size()); ++i) last_second[i] -= late_before[i];
     late_before = media->late_counts;

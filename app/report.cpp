@@ -52,8 +52,7 @@ std::string report_json(const report_inputs& in) {
   doc["phone_restarts"] = s.phone_restarts.load();
   if (in.media) {
     const auto m = s.media();
-    const double loss_pct = m.expected == 0 ? 0.0 : 100.0 * static_cast<double>(std::max<std::int64_t>(0, m.lost)) /
-                                                         static_cast<double>(m.expected);
+    const double loss_pct = m.loss_pct();
     doc["media"] = {{"enabled", true},
                     {"streams", m.streams},
                     {"packets_sent", m.packets_sent},
@@ -100,7 +99,7 @@ std::string call_record_json(const ua::call_record& r, std::chrono::steady_clock
   o["end_reason"] = r.end_reason;
   o["ended_by_us"] = r.ended_by_us;
   o["retransmissions"] = r.retransmissions;
-  if (r.media.present) {
+  if (r.media.started) {
     const auto& m = r.media;
     boost::json::object media{{"packets_sent", m.packets_sent},
                               {"packets_received", m.packets_received},
@@ -142,8 +141,7 @@ void print_summary(std::FILE* out, const report_inputs& in) {
                static_cast<unsigned long long>(s.parse_errors.load()));
   if (in.media) {
     const auto m = s.media();
-    const double loss_pct = m.expected == 0 ? 0.0 : 100.0 * static_cast<double>(std::max<std::int64_t>(0, m.lost)) /
-                                                         static_cast<double>(m.expected);
+    const double loss_pct = m.loss_pct();
     std::fprintf(out, "  %-16s %llu streams, %llu packets sent, %llu received, %lld lost (%.3f%%)\n", "media",
                  static_cast<unsigned long long>(m.streams), static_cast<unsigned long long>(m.packets_sent),
                  static_cast<unsigned long long>(m.packets_received), static_cast<long long>(m.lost), loss_pct);

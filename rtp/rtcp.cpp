@@ -73,7 +73,9 @@ rtcp_parse_result parse_compound(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
-std::string_view visit_compound(std::span<const std::uint8_t> bytes, void* context, report_visitor on_report) {
+namespace {
+// One pass over a compound packet: its checks, and each SR/RR to `on_report` when one is given.
+std::string_view walk_compound(std::span<const std::uint8_t> bytes, void* context, report_visitor on_report) {
   const auto fail = [](std::string_view why) { return why; };
   std::array<report_block, 31> blocks{};
   std::size_t at = 0;
@@ -92,6 +94,10 @@ std::string_view visit_compound(std::span<const std::uint8_t> bytes, void* conte
     if (pt == pt_sr || pt == pt_rr) {
       const std::size_t fixed = 8 + (pt == pt_sr ? 20 : 0);
       if (length < fixed + 24 * count) return fail("an RTCP report shorter than its report blocks");
+      if (on_report == nullptr) {
+        at += length;
+        continue;
+      }
       sender_info sender{};
       if (pt == pt_sr)
         sender = sender_info{.ntp = (std::uint64_t{get32(p + 8)} << 32) | get32(p + 12),
@@ -111,6 +117,14 @@ std::string_view visit_compound(std::span<const std::uint8_t> bytes, void* conte
   }
   if (first) return fail("an empty RTCP packet");
   return {};
+}
+}  // namespace
+
+std::string_view visit_compound(std::span<const std::uint8_t> bytes, void* context, report_visitor on_report) {
+  // The whole packet is checked before any report is handed on: a compound packet that turns
+  // out malformed changes nothing.
+  if (const auto error = walk_compound(bytes, nullptr, nullptr); !error.empty()) return error;
+  return walk_compound(bytes, context, on_report);
 }
 
 report_block block_from(receiver_stats& stats, std::uint32_t ssrc, std::uint32_t lsr, std::uint32_t dlsr) {

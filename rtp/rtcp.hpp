@@ -52,7 +52,8 @@ rtcp_parse_result parse_compound(std::span<const std::uint8_t> bytes);
 
 // The same checks as parse_compound, without allocating (the media engine's receive path):
 // calls `on_report(context, ssrc, sender or nullptr for an RR, blocks)` for each SR and RR in
-// order. Returns what is wrong, or an empty view when the packet is well formed.
+// order, once the whole packet has passed the checks. Returns what is wrong, or an empty view
+// when the packet is well formed (and only then is `on_report` called).
 using report_visitor = void (*)(void* context, std::uint32_t ssrc, const sender_info* sender,
                                 std::span<const report_block> blocks);
 std::string_view visit_compound(std::span<const std::uint8_t> bytes, void* context, report_visitor on_report);

@@ -23,6 +23,7 @@
 #include "sip/offer_answer.hpp"
 #include "sip/result.hpp"
 #include "sip/transaction/timers.hpp"
+#include "rtp/stream_summary.hpp"
 
 namespace sipfleet::ua {
 
@@ -85,21 +86,8 @@ enum class call_state : std::uint8_t {
   ended,
 };
 
-// A call's media as measured at its end (rtp/engine.hpp's stream_summary, for the record).
-struct media_stats {
-  bool present = false;  // a stream was opened for the call
-  std::uint64_t packets_sent = 0;
-  std::uint64_t packets_received = 0;
-  std::int64_t lost = 0;        // RFC 3550 A.3
-  std::uint64_t expected = 0;
-  std::uint64_t duplicates = 0;
-  std::uint64_t reordered = 0;
-  double jitter_ms = 0;         // A.8
-  double mos = 0;               // G.107 E-model estimate; 0 when nothing arrived
-  std::optional<double> rtt_ms{};  // from RTCP
-  std::string digits_sent{};
-  std::string digits_received{};  // RFC 4733 events heard
-};
+// A call's media as measured at its end; `started` is false when no stream ran for the call.
+using media_stats = rtp::stream_summary;
 
 // What a person would read off the phone's call history.
 struct call_record {

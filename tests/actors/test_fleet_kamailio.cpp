@@ -7,44 +7,17 @@
 #include <thread>
 
 #include "actors/fleet.hpp"
-#include "kamailio_fixture.hpp"
+#include "fleet_fixture.hpp"
 
 using namespace sipfleet;
 using namespace std::chrono_literals;
 using sipfleet::test::wait_until;
+using sipfleet::test::all_registered;
+using sipfleet::test::make_fleet;
+using sipfleet::test::phones;
+using sipfleet::test::registered_fleet;
 
 namespace {
-
-actors::fleet_options phones(const test::kamailio& k, int first, int count, std::string password = "pw{user}") {
-  actors::fleet_options o;
-  o.prototype.proxy = {"127.0.0.1", k.port()};
-  o.prototype.domain = "sipfleet.test";
-  o.prototype.expires = 300;
-  for (int u = first; u < first + count; ++u) o.users.push_back(std::to_string(u));
-  o.password_template = std::move(password);
-  o.register_rate = 1000;
-  o.shard_size = 64;
-  o.threads = 2;
-  return o;
-}
-
-std::unique_ptr<actors::fleet> make_fleet(const actors::fleet_options& o, actors::run_stats& stats) {
-  auto f = actors::fleet::create(o, stats);
-  REQUIRE_MESSAGE(f.ok(), (f.ok() ? "" : f.err().reason));
-  return std::move(f).value();
-}
-
-bool all_registered(const actors::run_stats& s) {
-  return s.phones_registered.load() == s.phones_total.load();
-}
-
-// A fleet whose phones have all registered (the test stops if they do not within 10 s).
-std::unique_ptr<actors::fleet> registered_fleet(const actors::fleet_options& o, actors::run_stats& stats) {
-  auto f = make_fleet(o, stats);
-  f->register_all();
-  REQUIRE(wait_until([&] { return all_registered(stats); }, 10s));
-  return f;
-}
 
 const ua::call_record* find_record(const std::vector<ua::call_record>& records, const std::string& call_id,
                                    bool outgoing) {

@@ -8,36 +8,23 @@
 #include <thread>
 
 #include "actors/fleet.hpp"
-#include "kamailio_fixture.hpp"
+#include "fleet_fixture.hpp"
 
 using namespace sipfleet;
 using namespace std::chrono_literals;
+using sipfleet::test::registered_fleet;
 using sipfleet::test::wait_until;
 
 namespace {
 
-actors::fleet_options phones(const test::kamailio& k, int first, int count) {
-  actors::fleet_options o;
-  o.prototype.proxy = {"127.0.0.1", k.port()};
-  o.prototype.domain = "sipfleet.test";
-  o.prototype.expires = 300;
-  for (int u = first; u < first + count; ++u) o.users.push_back(std::to_string(u));
-  o.password_template = "pw{user}";
-  o.register_rate = 1000;
-  o.shard_size = 64;
-  o.threads = 2;
-  o.media_engine.first_port = 30000;  // ports held by others (a parallel run) are skipped
+// The fleet tests' phones, with their RTP ports in a range of their own (ports held by others,
+// a parallel run say, are skipped) and RTCP every 500 ms.
+actors::fleet_options media_phones(const test::kamailio& k, int first, int count) {
+  auto o = test::phones(k, first, count);
+  o.media_engine.first_port = 30000;
   o.media_engine.last_port = 39999;
   o.media_engine.rtcp_interval = 500ms;
   return o;
-}
-
-std::unique_ptr<actors::fleet> registered_fleet(const actors::fleet_options& o, actors::run_stats& stats) {
-  auto f = actors::fleet::create(o, stats);
-  REQUIRE_MESSAGE(f.ok(), (f.ok() ? "" : f.err().reason));
-  (*f)->register_all();
-  REQUIRE(wait_until([&] { return stats.phones_registered.load() == stats.phones_total.load(); }, 10s));
-  return std::move(f).value();
 }
 
 const ua::call_record* side(const std::vector<ua::call_record>& records, bool outgoing) {
@@ -63,7 +50,7 @@ void check_direction(const ua::media_stats& from, const ua::media_stats& to) {
 TEST_CASE("two phones in a call through Kamailio stream G.711 both ways with no loss, MOS >= 4.2 and DTMF heard") {
   test::kamailio k;
   actors::run_stats stats;
-  auto o = phones(k, 6100, 2);
+  auto o = media_phones(k, 6100, 2);
   o.prototype.dtmf_after_answer = "159#";
   auto f = registered_fleet(o, stats);
   const auto r = f->call_and_wait("6100", "6101", 2000ms, 15s);
@@ -74,8 +61,8 @@ TEST_CASE("two phones in a call through Kamailio stream G.711 both ways with no 
   const auto* callee = side(records, false);
   REQUIRE(caller != nullptr);
   REQUIRE(callee != nullptr);
-  REQUIRE(caller->media.present);
-  REQUIRE(callee->media.present);
+  REQUIRE(caller->media.started);
+  REQUIRE(callee->media.started);
   // 2 s of 20 ms packets each way
   CHECK(caller->media.packets_sent >= 90);
   CHECK(caller->media.packets_sent <= 110);
@@ -101,7 +88,7 @@ TEST_CASE("two phones in a call through Kamailio stream G.711 both ways with no 
 TEST_CASE("20 concurrent calls with media through Kamailio: every stream measured, >= 99.9% delivered") {
   test::kamailio k;
   actors::run_stats stats;
-  auto f = registered_fleet(phones(k, 6200, 40), stats);
+  auto f = registered_fleet(media_phones(k, 6200, 40), stats);
   f->start_campaign({.total = 20, .rate = 100, .max_concurrent = 20, .hold = 1500ms, .seed = 3});
   REQUIRE(wait_until([&] { return f->progress().done; }, 30s));
   CHECK(stats.calls_answered.load() == 20);
@@ -120,7 +107,7 @@ TEST_CASE("20 concurrent calls with media through Kamailio: every stream measure
 TEST_CASE("on hold the holding phone's peer stops sending, and the stream carries on after resume") {
   test::kamailio k;
   actors::run_stats stats;
-  auto f = registered_fleet(phones(k, 6300, 2), stats);
+  auto f = registered_fleet(media_phones(k, 6300, 2), stats);
   const auto id = f->dial("6300", "6301", 0ms);
   REQUIRE(id.ok());
   REQUIRE(wait_until([&] { return stats.calls_answered.load() == 1; }, 10s));
@@ -152,21 +139,21 @@ TEST_CASE("on hold the holding phone's peer stops sending, and the stream carrie
 TEST_CASE("with media off calls carry no stream and records say so") {
   test::kamailio k;
   actors::run_stats stats;
-  auto o = phones(k, 6400, 2);
+  auto o = media_phones(k, 6400, 2);
   o.media = false;
   auto f = registered_fleet(o, stats);
   CHECK_FALSE(f->media_totals().has_value());
   const auto r = f->call_and_wait("6400", "6401", 200ms, 10s);
   REQUIRE(r.ok());
   REQUIRE(wait_until([&] { return f->call_records().size() == 2; }, 5s));
-  for (const auto& rec : f->call_records()) CHECK_FALSE(rec.media.present);
+  for (const auto& rec : f->call_records()) CHECK_FALSE(rec.media.started);
   CHECK(stats.media().streams == 0);
 }
 
 TEST_CASE("with the RTP port range used up a call is not placed, and it is counted as failed with 503") {
   test::kamailio k;
   actors::run_stats stats;
-  auto o = phones(k, 6500, 4);
+  auto o = media_phones(k, 6500, 4);
   o.media_engine.first_port = 44000;  // two port pairs: one call's two ends
   o.media_engine.last_port = 44003;
   auto f = registered_fleet(o, stats);

@@ -73,6 +73,27 @@ TEST_CASE("an RR (no sender info) reads back; bad compound packets are refused")
   CHECK(parse_compound(std::vector<std::uint8_t>{}).error == "an empty RTCP packet");
 }
 
+TEST_CASE("a compound packet whose tail is malformed hands on none of its reports") {
+  rtcp_report r;
+  r.ssrc = 7;
+  r.sender = sender_info{.ntp = 1, .rtp_timestamp = 2, .packets = 3, .octets = 4};
+  std::array<std::uint8_t, 64> buf{};
+  const std::size_t n = write_compound(r, "x", buf);
+  REQUIRE(n > 0);
+  int visited = 0;
+  const auto count = [](void* c, std::uint32_t, const sender_info*, std::span<const report_block>) {
+    ++*static_cast<int*>(c);
+  };
+  CHECK(visit_compound(std::span<const std::uint8_t>(buf.data(), n), &visited, count).empty());
+  CHECK(visited == 1);
+  // the SR is whole, then 4 bytes of a packet that claims more than is there
+  std::vector<std::uint8_t> tail(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+  tail.insert(tail.end(), {0x80, 201, 0x00, 0x07});
+  visited = 0;
+  CHECK(visit_compound(tail, &visited, count) == "an RTCP packet runs past the end of the compound packet");
+  CHECK(visited == 0);
+}
+
 TEST_CASE("RFC 3550 §6.4.1's example: A = b710:8000, LSR = b705:2000, DLSR = 0005:4000 -> 6.125 s") {
   const report_block b{.ssrc = 1, .fraction_lost = 0, .cumulative_lost = 0, .highest_sequence = 0, .jitter = 0,
                        .lsr = 0xb7052000, .dlsr = 0x00054000};
