@@ -2,8 +2,9 @@
 // 302 (forwarding), the reject code, 486 (busy, no call waiting), 488 (no codec) or 180 and a
 // 200 with the SDP answer (PHONE-BEHAVIOUR.md); the 2xx retransmitted until ACK (§13.3.1.4);
 // CANCEL (§9.2); BYE (§15.1.2); re-INVITE hold/resume (§14.2, RFC 3264 §8.4); INFO/UPDATE 200;
-// NOTIFY without a subscription 481 (RFC 6665 §4.1.3: the phone subscribes to nothing); 481 for
-// an unknown dialog and 500 for an out-of-order CSeq (§12.2.2).
+// REFER and the NOTIFYs of our own REFER (transfer.cpp); any other NOTIFY 481 (RFC 6665 §4.1.3:
+// the phone subscribes to nothing else); 481 for an unknown dialog and 500 for an out-of-order
+// CSeq (§12.2.2).
 #include <algorithm>
 #include <string>
 
@@ -230,8 +231,11 @@ void phone::impl::on_in_dialog(const sip::message& m, const endpoint& from) {
     case sip::method::options:
       answer_options(*t, m);
       return;
+    case sip::method::refer:
+      on_refer(*c, *t, m);
+      return;
     case sip::method::notify:
-      respond_simple(*t, m, 481, "Subscription Does Not Exist");
+      on_refer_notify(*c, *t, m);
       return;
     default: {
       const sip::extra_header allow{.name = "Allow", .value = allowed_methods};

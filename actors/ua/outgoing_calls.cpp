@@ -29,24 +29,30 @@ std::string peer_of(std::string_view target) {
 
 }  // namespace
 
-sip::result<std::string> phone::impl::place_call(std::string_view target, milliseconds hold) {
+sip::result<std::string> phone::impl::target_uri(std::string_view target,
+                                                std::string_view what) const {
+  if (target.empty()) return sip::error{"empty " + std::string(what)};
+  if (target.find(':') == std::string_view::npos)
+    return "sip:" + std::string(target) + "@" + profile_->domain;
+  auto u = sip::parse_uri(target);
+  if (!u || (u->scheme != sip::uri_scheme::sip && u->scheme != sip::uri_scheme::sips))
+    return sip::error{"the " + std::string(what) + " is not a SIP URI"};
+  return std::string(target);
+}
+
+sip::result<std::string> phone::impl::place_call(std::string_view target, milliseconds hold,
+                                                 const call_origin& origin) {
   if (stopping_) return sip::error{"the phone is stopping"};
-  if (target.empty()) return sip::error{"empty call target"};
-  std::string uri;
-  if (target.find(':') != std::string_view::npos) {
-    auto u = sip::parse_uri(target);
-    if (!u || (u->scheme != sip::uri_scheme::sip && u->scheme != sip::uri_scheme::sips))
-      return sip::error{"the call target is not a SIP URI"};
-    uri = std::string(target);
-  } else {
-    uri = "sip:" + std::string(target) + "@" + profile_->domain;
-  }
+  auto uri = target_uri(target, "call target");
+  if (!uri) return uri.err();
   const std::uint32_t media_key = new_media_key();
   auto local = local_media_for_call(media_key);
   if (!local) return sip::error{"no RTP port free for the call (widen --rtp-ports)"};
   call_leg& c = new_call(true, sip::make_call_id(rng_, me_.local.host), peer_of(target));
-  c.target = std::move(uri);
+  c.target = std::move(uri).value();
   c.hold = hold;
+  c.referred_from = origin.referred_from;
+  c.referred_by = std::string(origin.referred_by);
   c.local_tag = sip::make_tag(rng_);
   c.cseq = sip::make_initial_cseq(rng_);
   c.media_key = media_key;
@@ -64,9 +70,10 @@ void phone::impl::send_invite(call_leg& c) {
   std::vector<sip::authorization_header> auth;
   if (auto a = digest_.authorization({.method = "INVITE", .uri = c.target})) auth = std::move(*a);
   std::vector<sip::extra_header> headers;
-  headers.reserve(auth.size() + 2);
+  headers.reserve(auth.size() + 3);
   headers.push_back({.name = "Allow", .value = allowed_methods});
   headers.push_back({.name = "User-Agent", .value = profile_->user_agent});
+  if (!c.referred_by.empty()) headers.push_back({.name = "Referred-By", .value = c.referred_by});
   for (const auto& h : auth) headers.push_back({.name = h.name, .value = h.value});
   std::string bytes = sip::build_request({.method = sip::method::invite,
                                           .method_text = {},
@@ -196,6 +203,7 @@ void phone::impl::on_invite_2xx(call_leg& c, client_txn& t, const sip::message& 
   c.record.state = call_state::connected;
   ++counters_.calls_answered;
   emit(event_kind::call_answered, r.status_code(), r.reason(), &c.record);
+  report_to_referrer(c, r.status_code(), r.reason());
   if (c.cancel_wanted || c.cancel_sent || c.hangup_by_us) {
     send_bye(c);  // we hung up while the 200 was on its way: §15 says BYE it
   } else if (c.hold > milliseconds{0}) {
@@ -237,7 +245,7 @@ void phone::impl::on_bye_result(client_txn& t, int status) {
   call_leg* c = find_call(t.call);
   if (c == nullptr) return;
   // Any final response, 481, 408 or a timeout ends the call (§15.1.1): we hung up.
-  end_call(*c, 200, "BYE", true);
+  end_call(*c, 200, c->transferred ? "transferred" : "BYE", true);
 }
 
 sip::result<bool> phone::impl::hangup_call(call_leg& c) {
@@ -285,9 +293,7 @@ sip::result<bool> phone::impl::hangup_call(call_leg& c) {
 sip::result<bool> phone::impl::change_hold(std::string_view call_id, reinvite_op op) {
   call_leg* c = find_call(call_id);
   if (c == nullptr) return sip::error{"no such call"};
-  if (!c->record.answered || !c->dialog || !c->media ||
-      (c->record.state != call_state::connected && c->record.state != call_state::held))
-    return sip::error{"the call is not connected"};
+  if (!established(*c) || !c->media) return sip::error{"the call is not connected"};
   if (c->reinvite_txn != 0 || c->pending != reinvite_op::none)
     return sip::error{"a re-INVITE is already in progress"};
   send_reinvite(*c, op);
@@ -392,6 +398,12 @@ void phone::impl::on_call_timer(call_leg& c, call_timer which) {
         end_call(c, c.expired ? 408 : 487, sip::default_reason(c.expired ? 408 : 487),
                  !c.expired);
       }
+      break;
+    case call_timer::refer_subscription:
+      end_refer(c);  // no NOTIFY ended it in time: the transfer's outcome is not known
+      break;
+    case call_timer::refer_notify:
+      on_refer_notify_timer(c);
       break;
     case call_timer::count_:
       break;

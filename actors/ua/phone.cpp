@@ -248,6 +248,7 @@ void phone::impl::end_call(call_leg& c, int code, std::string_view reason, bool 
   for (auto& g : c.timer_gen) ++g;  // every pending call timer becomes stale
   c.dead = true;
   emit(event_kind::call_ended, code, c.record.end_reason, &c.record);
+  report_to_referrer(c, code, c.record.end_reason);  // a call placed for a REFER: its outcome
 }
 
 void phone::impl::sweep() {
@@ -389,6 +390,12 @@ sip::result<bool> phone::hold(std::string_view call_id) {
 
 sip::result<bool> phone::resume(std::string_view call_id) {
   auto r = impl_->change_hold(call_id, reinvite_op::resume);
+  impl_->sweep();
+  return r;
+}
+
+sip::result<bool> phone::transfer(std::string_view call_id, std::string_view target) {
+  auto r = impl_->start_transfer(call_id, target);
   impl_->sweep();
   return r;
 }

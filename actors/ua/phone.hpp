@@ -130,6 +130,11 @@ enum class event_kind : std::uint8_t {
   call_resumed,
   call_ended,            // record has end_code/end_reason
   retransmission,        // one SIP retransmission was sent (for metrics)
+  // Blind transfer (RFC 3515), reason = the Refer-To URI, record = the original call. The
+  // transferor: code = 200 when the transferee's NOTIFY reported the new call answered (our
+  // BYE for the original call follows); the transferee: code = 202 when it accepted the REFER
+  // (its new call to the target follows, with its own call_created).
+  call_transferred,
 };
 
 struct phone_event {
@@ -200,6 +205,11 @@ class phone {
   sip::result<bool> hangup(std::string_view call_id);
   sip::result<bool> hold(std::string_view call_id);
   sip::result<bool> resume(std::string_view call_id);
+  // Blind transfer of a connected or held call to `target` (a user or a SIP URI, as call()):
+  // REFER in the call's dialog (RFC 3515). true once the REFER is sent; the outcome comes
+  // later: call_transferred and the call ending ("transferred") when the transferee reports
+  // the new call answered; the call stays up when the REFER or the new call fails.
+  sip::result<bool> transfer(std::string_view call_id, std::string_view target);
   // Sends DTMF digits (0-9 * # A-D) on an answered call's stream as RFC 4733 events.
   sip::result<bool> dtmf(std::string_view call_id, std::string_view digits);
   void set_behaviour(const sipfleet::ua::behaviour& b);

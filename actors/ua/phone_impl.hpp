@@ -6,7 +6,9 @@
 //   registration.cpp     REGISTER, digest, refresh, back-off, unregistration (RFC 3261 §10)
 //   outgoing_calls.cpp   our INVITE, CANCEL, BYE, re-INVITE (hold/resume) and their responses
 //   incoming_calls.cpp   incoming INVITE, answer, CANCEL, in-dialog requests, 2xx retransmission
-//   server_requests.cpp  out-of-dialog requests (OPTIONS, 405, 416, 420, 481) and malformed 400
+//   transfer.cpp         blind transfer: our REFER and its NOTIFYs, the peer's REFER (RFC 3515)
+//   server_requests.cpp  out-of-dialog requests (OPTIONS, 405, 416, 420, 481), malformed 400,
+//                        header-value helpers (iequals, trim, value_before_params)
 //
 // Memory: an idle registered phone holds its config, the digest cache and a few small strings;
 // transactions, calls, dialogs and message bytes exist only while something is in flight.
@@ -69,7 +71,7 @@ struct phone_identity {
 std::shared_ptr<const phone_profile> profile_of(phone_profile p);
 
 // What a client transaction was started for: who gets its response.
-enum class client_purpose : std::uint8_t { register_, invite, cancel, bye, reinvite };
+enum class client_purpose : std::uint8_t { register_, invite, cancel, bye, reinvite, refer, notify };
 
 struct client_txn {
   client_txn(std::uint32_t id_, client_purpose purpose_, std::uint32_t call_, sip::message request_,
@@ -111,10 +113,20 @@ enum class call_timer : std::uint8_t {
   retransmit_2xx,  // UAS 2xx retransmission until ACK (§13.3.1.4)
   glare,           // re-INVITE retry after 491 (§14.1)
   cancel_guard,    // §9.1: 64*T1 after CANCEL without a final response: give up
+  refer_subscription,  // transferor: the REFER's implicit subscription runs out (RFC 6665 §4.1.2.4)
+  refer_notify,        // transferee: the subscription we granted (60 s) runs out (RFC 6665 §4.2.2)
   count_,
 };
 
 enum class reinvite_op : std::uint8_t { none, hold, resume };
+
+// Our REFER (the transferor's side, transfer.cpp).
+enum class refer_state : std::uint8_t {
+  none,
+  requested,  // REFER sent, no final response and no NOTIFY yet
+  active,     // the implicit subscription runs, the new call's outcome is not known yet
+  decided,    // a final sipfrag came; the subscription lingers until it is terminated
+};
 
 struct call_leg {
   std::uint32_t id = 0;
@@ -141,12 +153,44 @@ struct call_leg {
   bool held_by_peer = false;
   bool dead = false;           // ended: its record moves to the finished list
   reinvite_op pending = reinvite_op::none;
+  // Blind transfer (transfer.cpp). As the transferor: our REFER and its subscription.
+  refer_state refer = refer_state::none;
+  std::uint32_t refer_txn = 0;   // our REFER in flight
+  std::uint32_t refer_cseq = 0;  // its CSeq: the id= of the NOTIFYs (RFC 3515 §2.4.6)
+  std::string transfer_to;       // its Refer-To URI
+  bool transferred = false;      // the BYE that follows a transfer: end_reason "transferred"
+  // As the transferee: the peer's REFER we accepted, the call placed for it.
+  bool notifying = false;        // NOTIFYs are due in this dialog
+  std::uint32_t notify_id = 0;   // the peer's REFER CSeq
+  std::uint32_t refer_call = 0;  // the call to the Refer-To target
+  // The call placed for a REFER: the call in whose dialog its outcome is NOTIFYed.
+  std::uint32_t referred_from = 0;
+  std::string referred_by;       // copied into our INVITE (RFC 3892 §3)
   std::string last_2xx;        // incoming: the 2xx being retransmitted
   endpoint peer{};             // where that 2xx goes
   milliseconds retransmit_interval{0};
   milliseconds retransmit_armed{0};    // the timer now running
   milliseconds retransmit_elapsed{0};  // since the 2xx was first sent
   std::array<std::uint32_t, static_cast<std::size_t>(call_timer::count_)> timer_gen{};
+};
+
+// A call in which mid-call requests (re-INVITE, REFER) may be sent: answered, with a dialog,
+// not being hung up.
+inline bool established(const call_leg& c) {
+  return c.record.answered && c.dialog &&
+         (c.record.state == call_state::connected || c.record.state == call_state::held);
+}
+
+// Header values (server_requests.cpp): ASCII case-insensitive equality, blanks trimmed, and
+// the part before the parameters ("message/sipfrag;version=2.0" -> "message/sipfrag").
+bool iequals(std::string_view a, std::string_view b);
+std::string_view trim(std::string_view s);
+std::string_view value_before_params(std::string_view v);
+
+// Where a call placed by the phone itself (not the user) comes from.
+struct call_origin {
+  std::uint32_t referred_from = 0;     // the call whose REFER asked for it (transfer.cpp)
+  std::string_view referred_by{};      // that REFER's Referred-By
 };
 
 enum class timer_target : std::uint8_t { free, client, server, registration, call };
@@ -234,7 +278,11 @@ struct phone::impl {
   void unregister();
 
   // ---- outgoing_calls.cpp ----
-  sip::result<std::string> place_call(std::string_view target, milliseconds hold);
+  // A user ("1002": sip:1002@domain) or a SIP URI, as a Request-URI; `what` names the
+  // argument in the errors ("call target", "transfer target").
+  sip::result<std::string> target_uri(std::string_view target, std::string_view what) const;
+  sip::result<std::string> place_call(std::string_view target, milliseconds hold,
+                                      const detail::call_origin& origin = {});
   void send_invite(detail::call_leg& c);
   void on_invite_result(detail::client_txn& t, int status, const sip::message* r);
   void on_invite_2xx(detail::call_leg& c, detail::client_txn& t, const sip::message& r);
@@ -257,6 +305,20 @@ struct phone::impl {
   void send_2xx(detail::call_leg& c, detail::server_txn& t, std::string bytes);
   void retransmit_2xx(detail::call_leg& c);
   void peer_hold_changed(detail::call_leg& c);
+
+  // ---- transfer.cpp ----
+  // Transferor: REFER, its final response, the NOTIFYs it brings, the subscription's end.
+  sip::result<bool> start_transfer(std::string_view call_id, std::string_view target);
+  void on_refer_result(detail::client_txn& t, int status);
+  void on_refer_notify(detail::call_leg& c, detail::server_txn& t, const sip::message& m);
+  void end_refer(detail::call_leg& c);
+  // Transferee: the peer's REFER, the NOTIFYs that report the new call, their responses.
+  void on_refer(detail::call_leg& c, detail::server_txn& t, const sip::message& m);
+  void report_to_referrer(detail::call_leg& placed, int code, std::string_view reason);
+  void send_refer_notify(detail::call_leg& c, int code, std::string_view reason,
+                         std::string_view subscription_state);
+  void on_notify_result(detail::client_txn& t, int status);
+  void on_refer_notify_timer(detail::call_leg& c);
 
   // ---- server_requests.cpp ----
   // 416/404/420/415 checks shared by every incoming request; true when it answered.
@@ -298,6 +360,6 @@ struct phone::impl {
 
 // Allow / Accept / Supported as a phone answers OPTIONS and 405 (PHONE-BEHAVIOUR.md).
 inline constexpr std::string_view allowed_methods =
-    "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY";
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY";
 
 }  // namespace sipfleet::ua

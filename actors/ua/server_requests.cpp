@@ -8,6 +8,8 @@
 //   OPTIONS                                  200 + Allow, Accept, Supported (§11.2)
 //   BYE/INFO/UPDATE/NOTIFY/PRACK, no dialog  481                          (§12.2.2)
 //   anything else (REGISTER, MESSAGE, SUBSCRIBE, PUBLISH, REFER, extensions)  405 + Allow (§8.2.1)
+//     (REFER is in Allow: the phone takes it inside a call, for a blind transfer (transfer.cpp),
+//     and refuses the out-of-dialog REFER of RFC 3515 §2.4.2 that would open a new dialog)
 //   malformed bytes that look like a request 400 with the parser's reason (§8.2.2)
 #include <string>
 #include <vector>
@@ -18,9 +20,7 @@ namespace sipfleet::ua {
 
 using namespace detail;
 
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
+bool detail::iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
     const auto x = static_cast<unsigned char>(a[i]);
@@ -30,14 +30,14 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-std::string_view trim(std::string_view s) {
+std::string_view detail::trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
     s.remove_suffix(1);
   return s;
 }
 
-}  // namespace
+std::string_view detail::value_before_params(std::string_view v) { return trim(v.substr(0, v.find(';'))); }
 
 bool phone::impl::reject_invalid(server_txn& t, const sip::message& m) {
   const auto& ruri = m.request_uri();
@@ -61,9 +61,7 @@ bool phone::impl::reject_invalid(server_txn& t, const sip::message& m) {
     return true;
   }
   if (m.method() == sip::method::invite && !m.body().empty()) {
-    std::string_view type = m.content_type();
-    type = trim(type.substr(0, type.find(';')));
-    if (!iequals(type, "application/sdp")) {
+    if (!iequals(value_before_params(m.content_type()), "application/sdp")) {
       const sip::extra_header h{.name = "Accept", .value = "application/sdp"};
       respond_simple(t, m, 415, {}, {&h, 1});
       return true;
@@ -98,7 +96,7 @@ void phone::impl::on_out_of_dialog(const sip::message& m, const endpoint& from) 
 // the §25.1 grammar: Supported = ... [option-tag *(COMMA option-tag)]).
 void phone::impl::answer_options(server_txn& t, const sip::message& m) {
   const std::array<sip::extra_header, 3> h{{{.name = "Allow", .value = allowed_methods},
-                                            {.name = "Accept", .value = "application/sdp"},
+                                            {.name = "Accept", .value = "application/sdp, message/sipfrag"},
                                             {.name = "Supported", .value = ""}}};
   respond_simple(t, m, 200, {}, h);
 }

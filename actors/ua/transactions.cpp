@@ -126,6 +126,12 @@ void phone::impl::on_client_result(client_txn& t, int status, const sip::message
       break;
     case client_purpose::cancel:
       break;  // the INVITE's own final response (487) decides the call (§9.1)
+    case client_purpose::refer:
+      on_refer_result(t, status);
+      break;
+    case client_purpose::notify:
+      on_notify_result(t, status);
+      break;
   }
 }
 

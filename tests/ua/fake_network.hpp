@@ -368,4 +368,41 @@ inline std::string header_of(std::string_view bytes, std::string_view name) {
   return std::string(m->header(name));
 }
 
+// A hand-made request inside the first call `caller` placed to `callee`, as the dialog of
+// the INVITE and the callee's 200 says: from the caller to the callee, or back. `extra` is
+// header lines, each ending in "\r\n".
+struct hand_request {
+  std::string_view method{};
+  std::uint32_t cseq = 1;
+  bool from_callee = false;
+  std::string_view extra{};
+  std::string_view content_type{};
+  std::string_view body{};
+};
+
+inline std::string in_dialog_request(const network& net, std::string_view caller,
+                                     std::string_view callee, const hand_request& r) {
+  const auto invite = sip::message::parse(net.sent_by(caller, "INVITE").at(0));
+  const auto ok = sip::message::parse(net.responses_by(callee, 200).at(0));
+  REQUIRE(invite.ok());
+  REQUIRE(ok.ok());
+  const sip::message& towards = r.from_callee ? *invite : *ok;  // whose Contact is the target
+  const auto contact = sip::parse_name_addr(towards.header(sip::header_id::contact));
+  REQUIRE(contact.ok());
+  const std::string from(r.from_callee ? ok->header(sip::header_id::to)
+                                       : invite->header(sip::header_id::from));
+  const std::string to(r.from_callee ? invite->header(sip::header_id::from)
+                                     : ok->header(sip::header_id::to));
+  const std::string method(r.method);
+  std::string out = method + " " + std::string(contact->uri.text) + " SIP/2.0\r\n" +
+                    "Via: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKhand" + method +
+                    std::to_string(r.cseq) + "\r\nMax-Forwards: 70\r\nFrom: " + from +
+                    "\r\nTo: " + to + "\r\nCall-ID: " + std::string(invite->call_id()) +
+                    "\r\nCSeq: " + std::to_string(r.cseq) + " " + method + "\r\n" +
+                    std::string(r.extra);
+  if (!r.content_type.empty()) out += "Content-Type: " + std::string(r.content_type) + "\r\n";
+  out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n\r\n" + std::string(r.body);
+  return out;
+}
+
 }  // namespace sipfleet::ua::test

@@ -51,6 +51,7 @@ TEST_CASE("OPTIONS is answered 200 with Allow, Accept and Supported") {
   CHECK(r.rfind("SIP/2.0 200 OK\r\n", 0) == 0);
   CHECK(header_of(r, "Allow").find("INVITE") != std::string::npos);
   CHECK(header_of(r, "Accept") == "application/sdp");
+  CHECK(r.find("Accept: application/sdp, message/sipfrag\r\n") != std::string::npos);
   CHECK(r.find("\r\nSupported:") != std::string::npos);
 }
 
@@ -66,6 +67,8 @@ TEST_CASE("requests the phone does not handle get the right refusal") {
       {"MESSAGE: 405 with Allow", request("MESSAGE"), 405, "Allow", "INVITE"},
       {"SUBSCRIBE: 405", request("SUBSCRIBE"), 405, "Allow", "BYE"},
       {"PUBLISH: 405", request("PUBLISH"), 405, "Allow", "OPTIONS"},
+      {"a REFER outside a dialog: 405 (REFER is taken in a call only)", request("REFER"), 405,
+       "Allow", "REFER, NOTIFY"},
       {"an extension method: 405", request("FOOBAR"), 405, "Allow", "CANCEL"},
       {"Require with an unknown option: 420 with Unsupported",
        request("OPTIONS", "sip:1002@10.0.1.1:5101", "Require: foo, bar\n"), 420, "Unsupported",
@@ -143,22 +146,13 @@ TEST_CASE("in a call: INFO and UPDATE get 200, NOTIFY 481, a lower CSeq 500, BYE
   a->start();
   b->start();
   net.run_for(10ms);
-  auto id = a->call("1002", 0s);
+  REQUIRE(a->call("1002", 0s).ok());
   net.run_for(10ms);
   REQUIRE(b->current_calls().size() == 1);
-  // Build requests in B's dialog from A's INVITE: From tag = A's tag, To tag = B's tag.
-  const auto invite = sip::message::parse(net.sent_by("1001", "INVITE").at(0));
-  const auto ok = sip::message::parse(net.responses_by("1002", 200).at(0));
-  REQUIRE(invite.ok());
-  REQUIRE(ok.ok());
-  const auto cseq = invite->cseq().number;
+  // Requests in B's dialog: From tag = A's tag, To tag = B's tag.
+  const auto cseq = sip::message::parse(net.sent_by("1001", "INVITE").at(0))->cseq().number;
   auto in_dialog = [&](std::string_view method, std::uint32_t n) {
-    return crlf(std::string(method) + " sip:1002@10.0.1.1:5101 SIP/2.0\n" +
-                "Via: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKd" + std::string(method) +
-                std::to_string(n) + "\nFrom: " + std::string(invite->header(sip::header_id::from)) +
-                "\nTo: " + std::string(ok->header(sip::header_id::to)) + "\nCall-ID: " + *id +
-                "\nCSeq: " + std::to_string(n) + " " + std::string(method) +
-                "\nMax-Forwards: 70\nContent-Length: 0\n\n");
+    return in_dialog_request(net, "1001", "1002", {.method = method, .cseq = n});
   };
   net.inject("1002", in_dialog("INFO", cseq + 1));
   CHECK(net.responses_by("1002", 200).size() == 2);
