@@ -13,17 +13,20 @@
 
 #include "actors/directory.hpp"
 #include "actors/fleet.hpp"
+#include "actors/stats.hpp"
 #include "actors/timer_wheel.hpp"
 
 namespace sipfleet::actors {
 
-// Progress the campaign publishes for the status line and the report.
+// Progress the campaign publishes for the status line, the report and the API; `stats` holds
+// the figures of this campaign's calls alone (the caller's side), in the run report's shape.
 struct campaign_shared {
   std::atomic<std::uint64_t> started{0};
   std::atomic<std::uint64_t> finished{0};
   std::atomic<std::uint64_t> no_idle_phone{0};
   std::atomic<bool> placing{true};
   std::atomic<bool> done{false};
+  run_stats stats;
 
   campaign_progress snapshot() const {
     return {.started = started.load(), .finished = finished.load(),
@@ -33,7 +36,11 @@ struct campaign_shared {
 
 struct campaign_setup {
   campaign_options options{};
-  std::vector<std::string> users{};
+  std::vector<std::string> users{};  // every phone, by fleet index ("" for an index with none)
+  // Who calls whom, as fleet indices; empty: every phone in `users`. Callees named in
+  // options.callees (outside the fleet) take the place of callee_index.
+  std::vector<std::size_t> caller_index{};
+  std::vector<std::size_t> callee_index{};
   const phone_directory* directory = nullptr;  // the phones, by fleet index
   const std::vector<std::atomic<bool>>* registered = nullptr;
   std::shared_ptr<campaign_shared> progress{};

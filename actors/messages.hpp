@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <variant>
@@ -62,18 +63,24 @@ struct place_call {
   std::string target;
   std::int64_t hold_ms = 0;
   bool wait = false;
+  std::string dtmf{};  // digits sent once the call is answered (RFC 4733)
 };
 
 struct act_on_call {  // answered `true`, or an error naming why not
   call_action action = call_action::hangup;
   std::string call_id;
+  std::string arg{};  // the digits (dtmf) or the target (transfer)
 };
 
 struct list_calls {};  // answered with call_list
+struct query_phone {};  // answered with phone_info
+struct edit_behaviour {  // answered with the new ua::behaviour
+  std::function<void(ua::behaviour&)> edit;
+};
 struct inject_crash {};  // fault injection: the phone fails as if its code had thrown
 
 using phone_input = std::variant<inbound, inbound_malformed, timer_fired, start_phone, stop_phone, place_call,
-                                 act_on_call, list_calls, inject_crash>;
+                                 act_on_call, list_calls, query_phone, edit_behaviour, inject_crash>;
 
 // The outcome of a placed call, delivered when the call ends.
 struct call_outcome {
@@ -89,3 +96,5 @@ struct call_list {
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipfleet::actors::phone_input)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipfleet::actors::call_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipfleet::actors::call_list)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipfleet::actors::phone_info)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipfleet::ua::behaviour)

@@ -20,12 +20,22 @@ class actor_environment final : public ua::environment {
   explicit actor_environment(const phone_setup& setup)
       : index_(setup.index), socket_(setup.socket), incarnation_(setup.incarnation), shared_(*setup.shared) {
     timers_.reserve(8);  // as the phone's own slots (actors/ua/phone.cpp)
+    // A restarted phone starts afresh: its predecessor's calls died with it.
+    shared_.active_calls[index_].store(0, std::memory_order_relaxed);
+    set_registration(ua::registration_state::unregistered);
   }
 
   // A phone that stops (or fails) takes its timers and its calls' streams with it.
   ~actor_environment() override {
     for (const auto& h : timers_) shared_.timers.cancel(h);
     for (const auto& [key, stream] : streams_) shared_.media->close(stream);
+  }
+
+  // The phone this environment serves (made after it).
+  void attach(const ua::phone& p) { phone_ = &p; }
+
+  void set_registration(ua::registration_state r) {
+    shared_.reg_state[index_].store(static_cast<std::uint8_t>(r), std::memory_order_relaxed);
   }
 
   // The last media_open failed (read once: the flag is cleared).
@@ -97,6 +107,30 @@ class actor_environment final : public ua::environment {
   ua::clock::time_point now() const override { return ua::clock::now(); }
 
   void on_event(const ua::phone_event& e) override {
+    count(e);
+    if (e.kind == ua::event_kind::call_answered && e.record != nullptr) {
+      if (auto it = pending_dtmf.find(e.record->call_id); it != pending_dtmf.end()) {
+        dtmf_due.emplace_back(it->first, std::move(it->second));
+        pending_dtmf.erase(it);
+      }
+    }
+    if (e.kind == ua::event_kind::call_ended && e.record != nullptr) pending_dtmf.erase(e.record->call_id);
+    if (shared_.events != nullptr && e.kind != ua::event_kind::retransmission && phone_ != nullptr)
+      shared_.events->on_phone_event(phone_->user(), e);
+  }
+
+  // Calls placed on request: the promise is kept until the call ends.
+  std::map<std::string, caf::response_promise> pending_calls;
+  std::vector<caf::response_promise> pending_stops;
+  // DTMF asked for with a call (the API's "dtmf"): sent once the call is answered, from
+  // settle() (not from inside the phone's event callback).
+  std::map<std::string, std::string> pending_dtmf;
+  std::vector<std::pair<std::string, std::string>> dtmf_due;
+  bool calls_finished = false;
+  bool unregistered_ = false;
+
+ private:
+  void count(const ua::phone_event& e) {
     auto& s = shared_.stats;
     switch (e.kind) {
       case ua::event_kind::registered:
@@ -107,6 +141,7 @@ class actor_environment final : public ua::environment {
         if (!registered_) s.phones_registered.fetch_add(1, std::memory_order_relaxed);
         registered_ = true;
         shared_.registered[index_].store(true, std::memory_order_relaxed);
+        set_registration(ua::registration_state::registered);
         break;
       case ua::event_kind::registration_failed:
         s.registrations_failed.fetch_add(1, std::memory_order_relaxed);
@@ -114,13 +149,16 @@ class actor_environment final : public ua::environment {
         set_unregistered();
         if (!failed_) s.phones_failed.fetch_add(1, std::memory_order_relaxed);
         failed_ = true;
+        set_registration(ua::registration_state::failed);
         break;
       case ua::event_kind::unregistered:
         s.unregistrations.fetch_add(1, std::memory_order_relaxed);
         set_unregistered();
         unregistered_ = true;
+        set_registration(ua::registration_state::unregistered);
         break;
       case ua::event_kind::call_created:
+        shared_.active_calls[index_].fetch_add(1, std::memory_order_relaxed);
         if (e.record != nullptr && e.record->outgoing) {
           s.calls_attempted.fetch_add(1, std::memory_order_relaxed);
           s.calls_active.fetch_add(1, std::memory_order_relaxed);
@@ -136,6 +174,7 @@ class actor_environment final : public ua::environment {
         }
         break;
       case ua::event_kind::call_ended:
+        shared_.active_calls[index_].fetch_sub(1, std::memory_order_relaxed);
         if (e.record != nullptr) call_ended(*e.record);
         break;
       case ua::event_kind::retransmission:
@@ -146,13 +185,6 @@ class actor_environment final : public ua::environment {
     }
   }
 
-  // Calls placed on request: the promise is kept until the call ends.
-  std::map<std::string, caf::response_promise> pending_calls;
-  std::vector<caf::response_promise> pending_stops;
-  bool calls_finished = false;
-  bool unregistered_ = false;
-
- private:
   void set_unregistered() {
     if (registered_) shared_.stats.phones_registered.fetch_sub(1, std::memory_order_relaxed);
     registered_ = false;
@@ -179,6 +211,7 @@ class actor_environment final : public ua::environment {
   std::size_t socket_;
   std::uint8_t incarnation_;
   fleet_shared& shared_;
+  const ua::phone* phone_ = nullptr;
   std::vector<timer_wheel::handle> timers_;  // by ua timer slot
   std::vector<std::pair<std::uint32_t, rtp::stream_handle>> streams_;  // the calls' media, by key
   bool port_failed_ = false;
@@ -203,6 +236,7 @@ using phone_self = caf::stateful_actor<phone_state>;
 
 // After each input: drop finished call records (the fleet has its copy) and answer stops.
 void settle(phone_state& st) {
+  for (auto& [call_id, digits] : std::exchange(st.env->dtmf_due, {})) (void)st.phone->dtmf(call_id, digits);
   if (st.env->calls_finished) {
     st.env->calls_finished = false;
     (void)st.phone->take_finished_calls();
@@ -219,6 +253,8 @@ sip::result<bool> act(ua::phone& phone, const act_on_call& a) {
     case call_action::hangup: return phone.hangup(a.call_id);
     case call_action::hold: return phone.hold(a.call_id);
     case call_action::resume: return phone.resume(a.call_id);
+    case call_action::dtmf: return phone.dtmf(a.call_id, a.arg);
+    case call_action::transfer: return phone.transfer(a.call_id, a.arg);
   }
   return sip::error{"unknown action"};
 }
@@ -239,6 +275,8 @@ struct input_visitor {
     if (r == ua::registration_state::registering || r == ua::registration_state::registered) return;
     st.env->unregistered_ = false;
     st.phone->start();
+    if (st.phone->registration() == ua::registration_state::registering)
+      st.env->set_registration(ua::registration_state::registering);
   }
   void operator()(const stop_phone&) const {
     st.env->pending_stops.push_back(self->make_response_promise());
@@ -246,6 +284,8 @@ struct input_visitor {
       st.env->unregistered_ = true;
     } else {
       st.phone->stop();
+      if (st.phone->registration() == ua::registration_state::unregistering)
+        st.env->set_registration(ua::registration_state::unregistering);
     }
   }
   void operator()(const place_call& c) const {
@@ -262,10 +302,13 @@ struct input_visitor {
         s.count_call_code(503);
       }
       promise.deliver(caf::make_error(caf::sec::runtime_error, id.err().reason));
-    } else if (c.wait) {
-      st.env->pending_calls.emplace(*id, promise);
     } else {
-      promise.deliver(std::move(id).value());
+      if (!c.dtmf.empty()) st.env->pending_dtmf.emplace(*id, c.dtmf);
+      if (c.wait) {
+        st.env->pending_calls.emplace(*id, promise);
+      } else {
+        promise.deliver(std::move(id).value());
+      }
     }
   }
   void operator()(const act_on_call& a) const {
@@ -278,6 +321,21 @@ struct input_visitor {
     }
   }
   void operator()(const list_calls&) const { self->make_response_promise().deliver(call_list{st.phone->current_calls()}); }
+  void operator()(const query_phone&) const {
+    const auto& p = *st.phone;
+    self->make_response_promise().deliver(phone_info{.user = p.user(), .domain = p.domain(),
+                                                     .registration = p.registration(),
+                                                     .expires = p.granted_expires(),
+                                                     .behaviour = p.current_behaviour(),
+                                                     .counters = p.counters(),
+                                                     .calls = p.current_calls()});
+  }
+  void operator()(const edit_behaviour& e) const {
+    auto b = st.phone->current_behaviour();
+    if (e.edit) e.edit(b);
+    st.phone->set_behaviour(b);
+    self->make_response_promise().deliver(st.phone->current_behaviour());
+  }
   // Fault injection: fail the way a bug would (the shard restarts the phone).
   void operator()(const inject_crash&) const { self->quit(caf::exit_reason::unhandled_exception); }
 };
@@ -286,6 +344,7 @@ caf::behavior phone_actor(phone_self* self, phone_setup setup) {
   auto& st = self->state;
   st.env.emplace(setup);
   st.phone.emplace(std::move(setup.config), *st.env, setup.seed);
+  st.env->attach(*st.phone);
   return {
       [self](phone_input& in) {
         auto& s = self->state;

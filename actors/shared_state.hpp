@@ -7,6 +7,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <vector>
 
 #include "actors/stats.hpp"
@@ -17,16 +18,30 @@
 
 namespace sipfleet::actors {
 
+// Told of what each phone does, on the thread that runs the phone (the fleet keeps its call
+// table with it and hands the events on to the API).
+class phone_event_hook {
+ public:
+  virtual ~phone_event_hook() = default;
+  virtual void on_phone_event(std::string_view user, const ua::phone_event& e) = 0;
+};
+
 struct fleet_shared {
   fleet_shared(transport& t, timer_wheel& w, run_stats& s, std::size_t phones)
-      : net(t), timers(w), stats(s), registered(phones), incarnation(phones, 0) {}
+      : net(t), timers(w), stats(s), registered(phones), incarnation(phones, 0), reg_state(phones),
+        active_calls(phones) {}
 
   transport& net;
   timer_wheel& timers;
   run_stats& stats;
   std::vector<std::atomic<bool>> registered;
   std::vector<std::uint8_t> incarnation;
+  // Each phone's registration_state and calls in progress, written by the phone, read by the
+  // API's phone list (without asking 100,000 actors).
+  std::vector<std::atomic<std::uint8_t>> reg_state;
+  std::vector<std::atomic<std::uint16_t>> active_calls;
   rtp::engine* media = nullptr;  // none: --media off
+  phone_event_hook* events = nullptr;
 
   void add_record(const ua::call_record& r) {
     std::lock_guard lock(records_mutex);

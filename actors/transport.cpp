@@ -9,6 +9,7 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <cerrno>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -133,10 +134,33 @@ class udp_transport final : public transport {
   ua::endpoint local_endpoint(std::size_t socket) const override { return endpoints_.at(socket); }
 
   void set_routes(std::vector<phone_route> routes) override {
-    routes_ = std::move(routes);
+    route_limit_ = routes.size();
     by_user_.clear();
-    by_user_.reserve(routes_.size());
-    for (std::size_t i = 0; i < routes_.size(); ++i) by_user_.emplace(routes_[i].user, i);
+    by_user_.reserve(routes.size());
+    for (std::size_t i = 0; i < routes.size(); ++i) by_user_.emplace(std::move(routes[i].user), i);
+  }
+
+  // The tables belong to the I/O thread once it runs: the change is carried out there, and
+  // waited for, so that a phone added is reachable when this returns.
+  void update_routes(std::vector<std::pair<std::size_t, std::string>> add, std::vector<std::string> remove) override {
+    auto apply = [this, &add, &remove] {
+      for (auto& [index, user] : add) {
+        route_limit_ = std::max(route_limit_, index + 1);
+        by_user_.insert_or_assign(std::move(user), index);
+      }
+      for (const auto& user : remove)
+        if (auto it = by_user_.find(user); it != by_user_.end()) by_user_.erase(it);
+    };
+    if (!thread_.joinable() || stopped_) {
+      apply();
+      return;
+    }
+    std::promise<void> applied;
+    net::post(io_, [&] {
+      apply();
+      applied.set_value();
+    });
+    applied.get_future().wait();
   }
 
   void set_ticker(tick_fn tick) override { tick_ = std::move(tick); }
@@ -301,7 +325,7 @@ class udp_transport final : public transport {
     std::size_t phone = std::string_view::npos;
     if (m.is_response()) {
       phone = phone_from_branch(m.top_via().branch);
-      if (phone >= routes_.size()) phone = std::string_view::npos;
+      if (phone >= route_limit_) phone = std::string_view::npos;
     } else if (const auto it = by_user_.find(m.request_uri().user); it != by_user_.end()) {
       phone = it->second;
     }
@@ -326,7 +350,7 @@ class udp_transport final : public transport {
   std::vector<ua::endpoint> endpoints_;
   std::vector<std::vector<char>> buffers_;
   std::vector<udp::endpoint> senders_;
-  std::vector<phone_route> routes_;
+  std::size_t route_limit_ = 0;  // phone indices below it may be routed to (by Via branch)
   std::unordered_map<std::string, std::size_t, string_hash, std::equal_to<>> by_user_;
   deliver_fn deliver_;
   malformed_fn malformed_;

@@ -6,7 +6,8 @@
 //     registers is sip:USER@LOCAL_IP:PORT, so in-dialog requests carry the user too);
 //   - a response goes to the phone whose route key is in the top Via branch
 //     ("z9hG4bK" + route_key + "." + random, see actors/ua/phone.hpp).
-// The routing tables are built before start() and read-only afterwards. A request for a user
+// The routing tables are built before start(); afterwards only the I/O thread touches them
+// (phones added and removed by the API are routed through it, update_routes). A request for a user
 // this process does not hold is answered 404 here, statelessly; a malformed message is handed
 // to the phone it names (which answers 400) or counted and dropped.
 // Sends come from many threads at once (mostly the I/O thread itself, which runs the phones it
@@ -21,6 +22,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "actors/stats.hpp"
@@ -59,6 +61,10 @@ class transport {
 
   // Phone i is routes[i]; call before start().
   virtual void set_routes(std::vector<phone_route> routes) = 0;
+  // Phones added (fleet index, user) and removed (user) while running; returns when the I/O
+  // thread routes by the new tables. Never call it from the I/O thread.
+  virtual void update_routes(std::vector<std::pair<std::size_t, std::string>> add,
+                             std::vector<std::string> remove) = 0;
   // Runs `tick` on the I/O thread at start() and then whenever the time it returns comes
   // (time_point::max(): not until woken), until stop(); call before start(). The fleet's timer
   // wheel is advanced there, so that timers, datagrams and the phones they wake share one

@@ -334,6 +334,7 @@ phone::phone(phone_config config, environment& env, std::uint64_t seed)
 phone::~phone() = default;
 
 void phone::start() {
+  impl_->stopping_ = false;  // a phone unregistered on purpose may be started again (the API)
   impl_->start_registration();
   impl_->sweep();
 }
@@ -417,6 +418,10 @@ void phone::set_behaviour(const sipfleet::ua::behaviour& b) {
   p.behaviour = b;
   impl_->profile_ = profile_of(std::move(p));
 }
+
+const sipfleet::ua::behaviour& phone::current_behaviour() const { return impl_->profile_->behaviour; }
+const std::string& phone::user() const { return impl_->me_.user; }
+const std::string& phone::domain() const { return impl_->profile_->domain; }
 
 registration_state phone::registration() const { return impl_->reg_state_; }
 std::uint32_t phone::granted_expires() const { return impl_->granted_; }

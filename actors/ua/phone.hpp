@@ -213,6 +213,9 @@ class phone {
   // Sends DTMF digits (0-9 * # A-D) on an answered call's stream as RFC 4733 events.
   sip::result<bool> dtmf(std::string_view call_id, std::string_view digits);
   void set_behaviour(const sipfleet::ua::behaviour& b);
+  const sipfleet::ua::behaviour& current_behaviour() const;
+  const std::string& user() const;
+  const std::string& domain() const;
 
   registration_state registration() const;
   std::uint32_t granted_expires() const;     // seconds the registrar granted (0 if none)

@@ -37,7 +37,7 @@ TEST_CASE("200 phones register through Kamailio and 100 calls among them all com
   CHECK(stats.registrations_failed.load() == 0);
   CHECK(stats.registration_codes().at(200) == 200);
 
-  f->start_campaign({.total = 100, .rate = 50, .max_concurrent = 20, .hold = 200ms, .seed = 7});
+  REQUIRE(f->start_campaign({.total = 100, .rate = 50, .max_concurrent = 20, .hold = 200ms, .seed = 7}));
   REQUIRE(wait_until([&] { return f->progress().done; }, 30s));
   CHECK(stats.calls_attempted.load() == 100);
   CHECK(stats.calls_answered.load() == 100);

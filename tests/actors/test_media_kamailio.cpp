@@ -89,7 +89,7 @@ TEST_CASE("20 concurrent calls with media through Kamailio: every stream measure
   test::kamailio k;
   actors::run_stats stats;
   auto f = registered_fleet(media_phones(k, 6200, 40), stats);
-  f->start_campaign({.total = 20, .rate = 100, .max_concurrent = 20, .hold = 1500ms, .seed = 3});
+  REQUIRE(f->start_campaign({.total = 20, .rate = 100, .max_concurrent = 20, .hold = 1500ms, .seed = 3}));
   REQUIRE(wait_until([&] { return f->progress().done; }, 30s));
   CHECK(stats.calls_answered.load() == 20);
   const auto m = stats.media();
@@ -158,7 +158,7 @@ TEST_CASE("with the RTP port range used up a call is not placed, and it is count
   o.media_engine.last_port = 44003;
   auto f = registered_fleet(o, stats);
   // The first call takes both pairs; the second starts a second later, while the first is up.
-  f->start_campaign({.total = 2, .rate = 1, .max_concurrent = 2, .hold = 2500ms, .seed = 5});
+  REQUIRE(f->start_campaign({.total = 2, .rate = 1, .max_concurrent = 2, .hold = 2500ms, .seed = 5}));
   REQUIRE(wait_until([&] { return f->progress().done; }, 20s));
   CHECK(stats.calls_attempted.load() == 2);
   CHECK(stats.calls_answered.load() == 1);
