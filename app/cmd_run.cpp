@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "actors/fleet.hpp"
+#include "app/api_backend.hpp"
 #include "app/commands.hpp"
 #include "app/report.hpp"
 #include "app/run_settings.hpp"
@@ -32,42 +33,6 @@ std::atomic<bool> g_interrupted{false};
 extern "C" void on_sigint(int sig) {
   g_interrupted.store(true);
   std::signal(sig, SIG_DFL);
-}
-
-const std::map<std::string, std::string>& option_help() {
-  static const std::map<std::string, std::string> help = {
-      {"proxy", "Outbound proxy and registrar, HOST:PORT"},
-      {"domain", "SIP domain of the phones (AOR host, realm)"},
-      {"users", "The phones' user names as number ranges, e.g. 1000-1999 or 1000-1099,2000-2099"},
-      {"password", "Digest password template; {user} is replaced by the user"},
-      {"transport", "udp or tcp"},
-      {"local-ip", "Local address(es) for the phones' sockets, comma-separated (e.g. 127.0.0.2,127.0.0.3)"},
-      {"sip-port", "Local SIP port (0: any free port)"},
-      {"register-rate", "Registrations started per second (0: all at once)"},
-      {"expires", "Registration lifetime to ask for, seconds"},
-      {"calls", "Total calls to place (0: registration only)"},
-      {"call-rate", "Calls started per second"},
-      {"hold", "How long an answered call stays up, e.g. 5s, 500ms"},
-      {"answer-delay", "How long a called phone rings before it answers"},
-      {"max-concurrent", "At most this many calls in progress"},
-      {"report", "Write the JSON report to this file"},
-      {"max-failed-pct", "Exit 1 when more than this percentage of calls fail"},
-      {"duration", "Stop placing calls after this time (0: when --calls are placed); with --calls 0, keep\n"
-                   "the phones registered this long (they answer calls from elsewhere)"},
-      {"callees", "Users to call instead of the fleet's own phones, e.g. a SIPp UAS or an IVR (ranges)"},
-      {"seed", "Seed for the random choices (callers, callees, identifiers)"},
-      {"threads", "Actor scheduler threads (0: one per core less the SIP I/O thread's, at least 1)"},
-      {"media", "on: every answered call streams G.711 RTP both ways and measures it; off: SIP only"},
-      {"codec", "The G.711 law offered first, PCMU or PCMA (both are accepted when answering)"},
-      {"audio", "What the phones send: a WAV file (PCM16/G.711, 8 kHz mono) or raw 16-bit 8 kHz\n"
-                "samples, looped (default: a generated speech-like signal)"},
-      {"rtp-ports", "Local ports for RTP (even) and RTCP (the odd one above), one pair per call end"},
-      {"dtmf", "Digits the caller sends as RFC 4733 events once a call is answered, e.g. 123#"},
-      {"media-threads", "Media engine threads (0: one per core)"},
-      {"call-records", "Write every ended call (both sides) to this file, one JSON object per line:\n"
-                       "times, end code and reason, and the call's media figures and DTMF digits"},
-  };
-  return help;
 }
 
 struct run_cli {
@@ -143,6 +108,23 @@ int run(run_cli& cli) {
   if (!quiet)
     std::fprintf(stderr, "sipfleet run: %zu phones on %s:%u via %s, %llu calls\n", f.size(), local.host.c_str(),
                  local.port, plan->proxy_text.c_str(), static_cast<unsigned long long>(plan->campaign.total));
+  // The API, so that a script or a dashboard can watch (and steer) the run. The default
+  // address taken by another program is worth a warning, not a lost run; an address asked for
+  // is an error.
+  std::unique_ptr<api_service> api;
+  if (plan->api.enabled) {
+    auto served = serve_api(plan->api, f, stats);
+    if (served) {
+      api = std::move(served.value());
+      if (!quiet) std::fprintf(stderr, "sipfleet run: API on http://%s:%u/v1/\n", api_host(plan->api).c_str(), api->port());
+    } else if (plan->api.explicit_address || plan->api.host != "127.0.0.1") {
+      std::fprintf(stderr, "sipfleet run: %s\n", served.err().reason.c_str());
+      return 2;
+    } else {
+      std::fprintf(stderr, "sipfleet run: no API: %s (choose one with --api HOST:PORT, or --api off)\n",
+                   served.err().reason.c_str());
+    }
+  }
 
   std::signal(SIGINT, on_sigint);
   std::signal(SIGTERM, on_sigint);
@@ -190,7 +172,10 @@ int run(run_cli& cli) {
   // 2. Calls, or with --calls 0 and a --duration: stay registered (answering calls) that long.
   const bool enough = stats.phones_registered.load() >= (plan->campaign.callees.empty() ? 2 : 1);
   if (plan->campaign.total > 0 && !g_interrupted && enough) {
-    f.start_campaign(plan->campaign);
+    if (auto started = f.start_campaign(plan->campaign); !started) {
+      std::fprintf(stderr, "sipfleet run: %s\n", started.err().reason.c_str());
+      return 2;
+    }
     while (!g_interrupted && !f.progress().done) tick();
   } else if (plan->campaign.total == 0 && plan->campaign.duration.count() > 0) {
     const auto until = clock::now() + plan->campaign.duration;

@@ -14,6 +14,9 @@ void add_parse_command(CLI::App& app);
 // sipfleet run: register phones through a proxy and place calls (see cmd_run.cpp).
 void add_run_command(CLI::App& app);
 
+// sipfleet serve: the control API alone; phones are made and driven over HTTP (cmd_serve.cpp).
+void add_serve_command(CLI::App& app);
+
 // The exit status chosen by the subcommand that ran.
 int exit_code();
 void set_exit_code(int code);

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
       "Exit status: 0 success, 1 a check failed, 2 usage or configuration error.");
 
   sipfleet::app::add_run_command(app);
+  sipfleet::app::add_serve_command(app);
   sipfleet::app::add_parse_command(app);
 
   try {

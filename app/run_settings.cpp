@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <cmath>
+#include <cstdlib>
 
 namespace sipfleet::app {
 namespace {
@@ -112,6 +113,27 @@ sip::result<ua::endpoint> host_port(const std::string& option, const std::string
   return ua::endpoint{host, port};
 }
 
+// --api HOST:PORT | off, --api-token (or SIPFLEET_API_TOKEN).
+sip::result<bool> read_api_settings(raw_settings& raw, const raw_settings& given, api_settings& api) {
+  api.explicit_address = given.count("api") > 0;
+  api.token = raw["api-token"];
+  if (api.token.empty())
+    if (const char* env = std::getenv("SIPFLEET_API_TOKEN")) api.token = env;
+  if (raw["api"] == "off") {
+    api.enabled = false;
+    return true;
+  }
+  const auto& v = raw["api"];
+  const auto colon = v.rfind(':');
+  std::uint16_t port = 0;
+  if (colon == std::string::npos || colon == 0 || !to_number(v.substr(colon + 1), port))
+    return bad("api", v, "expected HOST:PORT (port 0: any free port) or off");
+  api.host = v.substr(0, colon);
+  if (api.host.size() > 2 && api.host.front() == '[' && api.host.back() == ']') api.host = api.host.substr(1, api.host.size() - 2);
+  api.port = port;
+  return true;
+}
+
 }  // namespace
 
 const std::vector<std::pair<std::string, std::string>>& run_option_defaults() {
@@ -125,9 +147,52 @@ const std::vector<std::pair<std::string, std::string>>& run_option_defaults() {
       {"seed", "1"},               {"threads", "0"},            {"callees", ""},
       {"media", "on"},             {"codec", "PCMU"},           {"audio", ""},
       {"rtp-ports", "16384-32767"}, {"dtmf", ""},               {"media-threads", "0"},
-      {"call-records", ""},
+      {"call-records", ""},        {"api", "127.0.0.1:8080"},   {"api-token", ""},
+      {"max-phones", "0"},
   };
   return defaults;
+}
+
+// What --help says of each option (run and serve share them).
+const std::map<std::string, std::string>& option_help() {
+  static const std::map<std::string, std::string> help = {
+      {"proxy", "Outbound proxy and registrar, HOST:PORT"},
+      {"domain", "SIP domain of the phones (AOR host, realm)"},
+      {"users", "The phones' user names as number ranges, e.g. 1000-1999 or 1000-1099,2000-2099"},
+      {"password", "Digest password template; {user} is replaced by the user"},
+      {"transport", "udp or tcp"},
+      {"local-ip", "Local address(es) for the phones' sockets, comma-separated (e.g. 127.0.0.2,127.0.0.3)"},
+      {"sip-port", "Local SIP port (0: any free port)"},
+      {"register-rate", "Registrations started per second (0: all at once)"},
+      {"expires", "Registration lifetime to ask for, seconds"},
+      {"calls", "Total calls to place (0: registration only)"},
+      {"call-rate", "Calls started per second"},
+      {"hold", "How long an answered call stays up, e.g. 5s, 500ms"},
+      {"answer-delay", "How long a called phone rings before it answers"},
+      {"max-concurrent", "At most this many calls in progress"},
+      {"report", "Write the JSON report to this file"},
+      {"max-failed-pct", "Exit 1 when more than this percentage of calls fail"},
+      {"duration", "Stop placing calls after this time (0: when --calls are placed); with --calls 0, keep\n"
+                   "the phones registered this long (they answer calls from elsewhere)"},
+      {"callees", "Users to call instead of the fleet's own phones, e.g. a SIPp UAS or an IVR (ranges)"},
+      {"seed", "Seed for the random choices (callers, callees, identifiers)"},
+      {"threads", "Actor scheduler threads (0: one per core less the SIP I/O thread's, at least 1)"},
+      {"media", "on: every answered call streams G.711 RTP both ways and measures it; off: SIP only"},
+      {"codec", "The G.711 law offered first, PCMU or PCMA (both are accepted when answering)"},
+      {"audio", "What the phones send: a WAV file (PCM16/G.711, 8 kHz mono) or raw 16-bit 8 kHz\n"
+                "samples, looped (default: a generated speech-like signal)"},
+      {"rtp-ports", "Local ports for RTP (even) and RTCP (the odd one above), one pair per call end"},
+      {"dtmf", "Digits the caller sends as RFC 4733 events once a call is answered, e.g. 123#"},
+      {"media-threads", "Media engine threads (0: one per core)"},
+      {"call-records", "Write every ended call (both sides) to this file, one JSON object per line:\n"
+                       "times, end code and reason, and the call's media figures and DTMF digits"},
+      {"api", "Serve the control API (REST and WebSocket) on HOST:PORT while running (port 0: any\n"
+              "free port); off: no API. Beyond loopback it needs --api-token"},
+      {"api-token", "Every API request then needs 'Authorization: Bearer TOKEN' (or set\n"
+                    "SIPFLEET_API_TOKEN; the token is never printed)"},
+      {"max-phones", "Room for phones the API adds beside --users (0: none)"},
+  };
+  return help;
 }
 
 sip::result<std::chrono::milliseconds> parse_duration(const std::string& text) {
@@ -218,9 +283,11 @@ sip::result<run_plan> make_run_plan(const raw_settings& given) {
   f.prototype.domain = raw["domain"];
   if (f.prototype.domain.empty()) return bad("domain", "", "must not be empty");
 
-  auto users = parse_user_range(raw["users"]);
-  if (!users) return bad("users", raw["users"], users.err().reason);
-  f.users = std::move(users).value();
+  if (!raw["users"].empty() || given.count("users") == 0) {
+    auto users = parse_user_range(raw["users"]);
+    if (!users) return bad("users", raw["users"], users.err().reason);
+    f.users = std::move(users).value();
+  }
   f.password_template = raw["password"];
 
   if (raw["transport"] == "udp") {
@@ -289,6 +356,10 @@ sip::result<run_plan> make_run_plan(const raw_settings& given) {
   if (!threads) return threads.err();
   f.threads = static_cast<std::size_t>(*threads);
   if (auto media = read_media_settings(raw, f); !media) return media.err();
+  auto max_phones = count(raw, "max-phones", 10'000'000);
+  if (!max_phones) return max_phones.err();
+  f.capacity = static_cast<std::size_t>(*max_phones);
+  if (auto api = read_api_settings(raw, given, plan.api); !api) return api.err();
   return plan;
 }
 

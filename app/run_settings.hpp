@@ -16,8 +16,18 @@ namespace sipfleet::app {
 // Option values as given (flags win over the file). Keys are the long option names.
 using raw_settings = std::map<std::string, std::string>;
 
-// The option names `run` knows, with their defaults ("" = no default).
+// The option names `run` knows, with their defaults ("" = no default), and their help.
 const std::vector<std::pair<std::string, std::string>>& run_option_defaults();
+const std::map<std::string, std::string>& option_help();
+
+// The control API (--api, --api-token).
+struct api_settings {
+  bool enabled = true;
+  bool explicit_address = false;  // --api given: failing to serve it is an error, not a warning
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::string token;  // never printed
+};
 
 struct run_plan {
   actors::fleet_options fleet{};
@@ -27,6 +37,7 @@ struct run_plan {
   double max_failed_pct = 0;
   bool quiet = false;
   std::string proxy_text{};
+  api_settings api{};
 };
 
 // Reads a YAML mapping of option names to scalars. Unknown keys and non-scalar values are

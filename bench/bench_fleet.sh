@@ -128,7 +128,7 @@ sipp_start() {
 fleet_reg() {
   local name="$1" users="$2" rate="$3" total="$4"
   local k0; k0="$(kam_cpu)"
-  timeout -s INT 180 "$TIME" -f '%e %U %S %M' -o "$T/$name.time" "$BIN" run --proxy "127.0.0.1:$KPORT" \
+  timeout -s INT 180 "$TIME" -f '%e %U %S %M' -o "$T/$name.time" "$BIN" run --api off --proxy "127.0.0.1:$KPORT" \
     --users "$users" --register-rate "$rate" --expires 3600 --calls 0 --duration "${IDLE_SECONDS}s" \
     --report "$T/$name.json" >"$T/$name.out" 2>"$T/$name.err" &
   local tpid=$! pid rss=""
@@ -236,7 +236,7 @@ for rate in $CALL_RATES; do
   if (( ! f_done )); then
     log "calls at $rate/s: sipfleet, $n calls among $CALL_PHONES phones"
     k0="$(kam_cpu)"
-    timeout -s INT $((bound + 60)) "$BIN" run --proxy "127.0.0.1:$KPORT" \
+    timeout -s INT $((bound + 60)) "$BIN" run --api off --proxy "127.0.0.1:$KPORT" \
       --users "200000-$((200000 + CALL_PHONES - 1))" --register-rate 2000 --calls "$n" --call-rate "$rate" \
       --hold "${HOLD_MS}ms" --max-concurrent "$MAX_CONCURRENT" --max-failed-pct 100 --quiet --report "$T/calls$rate.json" \
       >"$T/calls$rate.out" 2>"$T/calls$rate.err"

@@ -90,7 +90,7 @@ for n in $NS; do
   phones=$((2 * n + n / 5))
   log "sipfleet: $n calls with media among $phones phones, hold ${hold}s"
   first=$base; base=$((base + phones))
-  timeout -s INT $((hold + n / 200 + 90)) "$BIN" run --proxy "127.0.0.1:$KPORT" \
+  timeout -s INT $((hold + n / 200 + 90)) "$BIN" run --api off --proxy "127.0.0.1:$KPORT" \
     --users "$first-$((first + phones - 1))" --register-rate 2000 --calls "$n" --call-rate "$CALL_RATE" \
     --max-concurrent "$n" --hold "${hold}s" --rtp-ports 10000-59999 --report "$T/f$n.json" \
     >"$T/f$n.out" 2>"$T/f$n.err" &

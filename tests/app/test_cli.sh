@@ -24,6 +24,9 @@ check "--help names the run command" 0 "run" -- "$bin" --help
 check "run --help explains every option" 0 "--max-failed-pct" -- "$bin" run --help
 check "run with a bad option value is a usage error naming it" 2 "--call-rate" -- "$bin" run --call-rate 0
 check "run with an unreadable config is a usage error" 2 "--config" -- "$bin" run --config /nonexistent.yaml
+check "--help names the serve command" 0 "serve" -- "$bin" --help
+check "serve --help explains the API options" 0 "--api-token" -- "$bin" serve --help
+check "serve with a bad --api is a usage error naming it" 2 "--api" -- "$bin" serve --api nowhere
 check "--version prints the version" 0 "^sipfleet [0-9]+\.[0-9]+" -- "$bin" --version
 check "no command is a usage error" 2 "subcommand" -- "$bin"
 check "an unknown flag is a usage error naming it" 2 "--bogus" -- "$bin" parse --bogus
@@ -36,5 +39,5 @@ check "stdin is read when no file is named" 0 "well-formed" -- \
   bash -c "\"$bin\" parse < \"$data/rfc4475/noreason.dat\""
 check "--stream requires Content-Length" 1 "missing Content-Length" -- \
   "$bin" parse --stream "$data/rfc4475/inv2543.dat"
-echo "$((13 - fails)) passed, $fails failed"
+echo "$((16 - fails)) passed, $fails failed"
 [ "$fails" -eq 0 ]

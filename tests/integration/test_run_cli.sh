@@ -19,7 +19,7 @@ expect() {  # expect NAME ACTUAL WANTED
 
 # 1. A registration and call run that meets every threshold.
 report="$LIB_TMP/run.json"
-"$bin" run --proxy "127.0.0.1:$KPORT" --users 6000-6099 --register-rate 500 --calls 50 --call-rate 25 \
+"$bin" run --api off --proxy "127.0.0.1:$KPORT" --users 6000-6099 --register-rate 500 --calls 50 --call-rate 25 \
   --hold 300ms --max-concurrent 20 --report "$report" >"$LIB_TMP/run.out" 2>"$LIB_TMP/run.err"
 expect "a clean run exits 0" "$?" 0
 expect "report: phones.total" "$(json "$report" 'r["phones"]["total"]')" 100
@@ -39,19 +39,19 @@ check "the summary table on stdout" grep -q "50 attempted, 50 answered, 0 failed
 
 # 1b. --hold 0: calls are hung up as soon as they are answered (and the run ends).
 report="$LIB_TMP/hold0.json"
-timeout 60 "$bin" run --proxy "127.0.0.1:$KPORT" --users 6500-6519 --calls 20 --call-rate 20 --hold 0 --quiet \
+timeout 60 "$bin" run --api off --proxy "127.0.0.1:$KPORT" --users 6500-6519 --calls 20 --call-rate 20 --hold 0 --quiet \
   --report "$report" >/dev/null 2>&1
 expect "--hold 0: the run ends and exits 0" "$?" 0
 expect "--hold 0: every call answered" "$(json "$report" 'r["calls"]["answered"]')" 20
 
 # 2. --quiet: no status line.
-"$bin" run --proxy "127.0.0.1:$KPORT" --users 6100-6109 --quiet >/dev/null 2>"$LIB_TMP/quiet.err"
+"$bin" run --api off --proxy "127.0.0.1:$KPORT" --users 6100-6109 --quiet >/dev/null 2>"$LIB_TMP/quiet.err"
 expect "--quiet exits 0" "$?" 0
 check "--quiet prints no status line" bash -c "! grep -q 'registered |' '$LIB_TMP/quiet.err'"
 
 # 3. A wrong password: registrations fail with the registrar's code, exit 1.
 report="$LIB_TMP/badpw.json"
-"$bin" run --proxy "127.0.0.1:$KPORT" --users 6200-6204 --password 'nope{user}' --quiet --report "$report" \
+"$bin" run --api off --proxy "127.0.0.1:$KPORT" --users 6200-6204 --password 'nope{user}' --quiet --report "$report" \
   >/dev/null 2>"$LIB_TMP/badpw.err"
 expect "failed registrations exit 1" "$?" 1
 expect "report: no phone registered" "$(json "$report" 'r["phones"]["registered"]')" 0
@@ -66,18 +66,25 @@ call-rate: 40
 hold: 100ms
 YAML
 report="$LIB_TMP/yaml.json"
-"$bin" run --config "$LIB_TMP/run.yaml" --calls 10 --quiet --report "$report" >/dev/null 2>&1
+"$bin" run --api off --config "$LIB_TMP/run.yaml" --calls 10 --quiet --report "$report" >/dev/null 2>&1
 expect "a YAML run exits 0" "$?" 0
 expect "YAML: users from the file" "$(json "$report" 'r["phones"]["total"]')" 20
 expect "YAML: --calls overrides the file" "$(json "$report" 'r["calls"]["attempted"]')" 10
 
 # 5. SIGINT stops placing calls, hangs up, unregisters and still reports.
 report="$LIB_TMP/sigint.json"
-"$bin" run --proxy "127.0.0.1:$KPORT" --users 6400-6439 --calls 100000 --call-rate 20 --hold 30s \
-  --quiet --report "$report" >"$LIB_TMP/sigint.out" 2>&1 &
+"$bin" run --api 127.0.0.1:0 --proxy "127.0.0.1:$KPORT" --users 6400-6439 --calls 100000 --call-rate 20 --hold 30s \
+  --report "$report" >"$LIB_TMP/sigint.out" 2>&1 &
 pid=$!
 lib_track_pid "$pid"
 sleep 3
+# 5a. While it runs, the API shows it (what a script or Grafana would read).
+api_port=$(sed -n 's|.*API on http://127.0.0.1:\([0-9]*\)/v1/.*|\1|p' "$LIB_TMP/sigint.out" | head -1)
+check "run serves the API (--api 127.0.0.1:0)" test -n "$api_port"
+api_get() { "$PYTHON" -c "import json,sys,urllib.request; r=json.load(urllib.request.urlopen('http://127.0.0.1:$api_port'+sys.argv[1])); print($2)" "$1"; }
+expect "API during the run: /v1/stats counts the calls placed" "$(api_get /v1/stats 'r["calls"]["attempted"] > 0')" True
+expect "API during the run: the campaign is 1, placing" "$(api_get /v1/campaigns/1 'r["placing"] and r["started"] > 0')" True
+expect "API during the run: 40 phones registered" "$(api_get '/v1/phones?state=registered' 'r["total"]')" 40
 kill -INT "$pid"
 t0=$SECONDS
 wait "$pid"

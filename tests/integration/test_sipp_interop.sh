@@ -21,7 +21,7 @@ report="$LIB_TMP/phones.json"
 # They ring 50 ms before answering, as a phone does: with no delay the 180 and the 200 leave
 # together and Kamailio's parallel children may relay the 180 last, which uac_auth.xml takes
 # for a call still ringing (it then waits for a 200 that came already, until the run ends).
-"$bin" run --proxy "127.0.0.1:$KPORT" --users 6800-6804 --sip-port "$PHONE_PORT" --calls 0 --duration 25s \
+"$bin" run --api off --proxy "127.0.0.1:$KPORT" --users 6800-6804 --sip-port "$PHONE_PORT" --calls 0 --duration 25s \
   --answer-delay 50ms --report "$report" >"$LIB_TMP/phones.out" 2>&1 &
 phones_pid=$!
 lib_track_pid "$phones_pid"
@@ -60,7 +60,7 @@ uas_register 7100 "$KPORT" "$UAS_PORT" || fail "the SIPp UAS registers"
 sipp_bg uas -sf "$SIPP_SCEN/uas.xml" -p "$UAS_PORT" -m 10
 uas_pid=$SIPP_BG_PID
 report="$LIB_TMP/callers.json"
-"$bin" run --proxy "127.0.0.1:$KPORT" --users 6900-6904 --callees 7100 --calls 10 --call-rate 5 \
+"$bin" run --api off --proxy "127.0.0.1:$KPORT" --users 6900-6904 --callees 7100 --calls 10 --call-rate 5 \
   --hold 200ms --max-concurrent 2 --quiet --report "$report" >"$LIB_TMP/callers.out" 2>&1
 expect "sipfleet phones -> SIPp UAS: the run exits 0" "$?" 0
 expect "sipfleet phones -> SIPp UAS: 10 calls answered" "$(json "$report" 'r["calls"]["answered"]')" 10

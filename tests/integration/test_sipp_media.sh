@@ -25,7 +25,7 @@ sipp_bg echo -sf "$SIPP_SCEN/uas.xml" -p "$UAS_PORT" -mp "$UAS_MEDIA" -rtp_echo 
 uas_pid=$SIPP_BG_PID
 report="$LIB_TMP/echo.json"
 calls="$LIB_TMP/echo.jsonl"
-"$bin" run --proxy "127.0.0.1:$KPORT" --users 6950-6951 --callees 7200 --calls 3 --call-rate 2 \
+"$bin" run --api off --proxy "127.0.0.1:$KPORT" --users 6950-6951 --callees 7200 --calls 3 --call-rate 2 \
   --hold 2s --max-concurrent 1 --quiet --report "$report" --call-records "$calls" >"$LIB_TMP/echo.out" 2>&1
 expect "phones -> SIPp rtp_echo UAS: the run exits 0" "$?" 0
 expect "phones -> SIPp rtp_echo UAS: 3 calls answered" "$(json "$report" 'r["calls"]["answered"]')" 3
@@ -44,7 +44,7 @@ expect "the echoed stream scores as clean G.711 (MOS >= 4.2)" \
 alloc_port PHONE_PORT
 report="$LIB_TMP/heard.json"
 calls="$LIB_TMP/heard.jsonl"
-"$bin" run --proxy "127.0.0.1:$KPORT" --users 6960 --sip-port "$PHONE_PORT" --calls 0 --duration 20s \
+"$bin" run --api off --proxy "127.0.0.1:$KPORT" --users 6960 --sip-port "$PHONE_PORT" --calls 0 --duration 20s \
   --answer-delay 50ms --report "$report" --call-records "$calls" >"$LIB_TMP/heard.out" 2>&1 &
 phone_pid=$!
 lib_track_pid "$phone_pid"
