@@ -66,9 +66,18 @@ class fleet_impl final : public fleet, private phone_event_hook {
         system_(cfg_) {
     shared_.media = media_.get();
     shared_.events = this;
+    // A digit heard goes to the phone that owns the stream (tag: fleet index, media key).
+    if (media_)
+      media_->set_digit_listener([this](std::uint64_t tag, char digit) {
+        const auto index = static_cast<std::size_t>(tag >> 32);
+        if (index >= capacity_) return;
+        if (auto a = directory_.get(index))
+          caf::anon_send(a, phone_input{digit_heard{static_cast<std::uint32_t>(tag), digit}});
+      });
   }
 
   ~fleet_impl() override {
+    if (media_) media_->set_digit_listener({});
     net_->stop();  // no more deliveries
     {
       std::lock_guard lock(campaigns_mutex_);

@@ -78,9 +78,13 @@ struct edit_behaviour {  // answered with the new ua::behaviour
   std::function<void(ua::behaviour&)> edit;
 };
 struct inject_crash {};  // fault injection: the phone fails as if its code had thrown
+struct digit_heard {     // the media engine heard an RFC 4733 digit on stream `key`
+  std::uint32_t key = 0;
+  char digit = 0;
+};
 
 using phone_input = std::variant<inbound, inbound_malformed, timer_fired, start_phone, stop_phone, place_call,
-                                 act_on_call, list_calls, query_phone, edit_behaviour, inject_crash>;
+                                 act_on_call, list_calls, query_phone, edit_behaviour, inject_crash, digit_heard>;
 
 // The outcome of a placed call, delivered when the call ends.
 struct call_outcome {

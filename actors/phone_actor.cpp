@@ -31,6 +31,14 @@ class actor_environment final : public ua::environment {
     for (const auto& [key, stream] : streams_) shared_.media->close(stream);
   }
 
+  // A digit the engine heard on one of our streams: told like the phone's own events.
+  void digit_heard(const ua::call_record& r, char digit) {
+    if (shared_.events == nullptr || phone_ == nullptr) return;
+    const char text[2] = {digit, 0};
+    shared_.events->on_phone_event(phone_->user(), ua::phone_event{.kind = ua::event_kind::dtmf_received,
+                                                                   .code = digit, .reason = text, .record = &r});
+  }
+
   // The phone this environment serves (made after it).
   void attach(const ua::phone& p) { phone_ = &p; }
 
@@ -47,7 +55,8 @@ class actor_environment final : public ua::environment {
     if (shared_.media == nullptr) return 0;
     std::uint16_t port = 0;
     std::string error;
-    const auto h = shared_.media->open(address, port, error);
+    // Tagged (phone, key): a digit heard on it comes back to this phone (fleet.cpp).
+    const auto h = shared_.media->open(address, port, error, (std::uint64_t{index_} << 32) | key);
     if (!h) {
       // The phone does not place (or answers 503 to) the call: a port in the SDP that is not
       // ours could be another call's. Counted; the engine's open_failures says why.
@@ -335,6 +344,9 @@ struct input_visitor {
     if (e.edit) e.edit(b);
     st.phone->set_behaviour(b);
     self->make_response_promise().deliver(st.phone->current_behaviour());
+  }
+  void operator()(const digit_heard& d) const {
+    if (auto r = st.phone->call_with_media(d.key)) st.env->digit_heard(*r, d.digit);
   }
   // Fault injection: fail the way a bug would (the shard restarts the phone).
   void operator()(const inject_crash&) const { self->quit(caf::exit_reason::unhandled_exception); }

@@ -50,6 +50,7 @@ const char* event_type(ua::event_kind k) {
     case ua::event_kind::call_resumed: return "call.resumed";
     case ua::event_kind::call_ended: return "call.ended";
     case ua::event_kind::call_transferred: return "call.transferred";
+    case ua::event_kind::dtmf_received: return "call.dtmf";
     case ua::event_kind::retransmission: return nullptr;
   }
   return nullptr;
@@ -91,14 +92,13 @@ void publish_fleet_event(control_api::server& s, const actors::fleet_event& e) {
     case ua::event_kind::call_transferred:
       extra["to"] = e.reason;
       break;
+    case ua::event_kind::dtmf_received:
+      extra["digit"] = e.reason;
+      extra["direction"] = "in";
+      break;
     case ua::event_kind::call_ended:
       if (e.record != nullptr) {
         const auto& r = *e.record;
-        // Digits heard on the stream are known when it closes: they come just before the end.
-        for (const char d : r.media.digits_received) {
-          boost::json::object dx{{"call_id", r.call_id}, {"digit", std::string(1, d)}, {"direction", "in"}};
-          s.publish({.type = "call.dtmf", .user = std::string(e.user), .json = event_json("call.dtmf", e.user, dx)});
-        }
         extra["code"] = r.end_code;
         extra["reason"] = r.end_reason;
         extra["ended_by_us"] = r.ended_by_us;
@@ -401,7 +401,8 @@ std::unique_ptr<api_backend> make_api_backend(actors::fleet& f, actors::run_stat
 sip::result<std::unique_ptr<api_service>> serve_api(const api_settings& settings, actors::fleet& f,
                                                     actors::run_stats& stats) {
   auto backend = make_api_backend(f, stats);
-  auto server = control_api::server::start({.host = settings.host, .port = settings.port, .token = settings.token},
+  auto server = control_api::server::start({.host = settings.host, .port = settings.port, .token = settings.token,
+                                            .event_queue = settings.event_queue},
                                            *backend);
   if (!server) return sip::error{server.err().message};
   return std::make_unique<api_service>(std::move(backend), std::move(server.value()));

@@ -131,6 +131,10 @@ sip::result<bool> read_api_settings(raw_settings& raw, const raw_settings& given
   api.host = v.substr(0, colon);
   if (api.host.size() > 2 && api.host.front() == '[' && api.host.back() == ']') api.host = api.host.substr(1, api.host.size() - 2);
   api.port = port;
+  std::uint64_t queue = 0;
+  if (!to_number(raw["api-events-queue"], queue) || queue == 0 || queue > 1'000'000)
+    return bad("api-events-queue", raw["api-events-queue"], "must be a whole number from 1 to 1000000");
+  api.event_queue = static_cast<std::size_t>(queue);
   return true;
 }
 
@@ -148,7 +152,7 @@ const std::vector<std::pair<std::string, std::string>>& run_option_defaults() {
       {"media", "on"},             {"codec", "PCMU"},           {"audio", ""},
       {"rtp-ports", "16384-32767"}, {"dtmf", ""},               {"media-threads", "0"},
       {"call-records", ""},        {"api", "127.0.0.1:8080"},   {"api-token", ""},
-      {"max-phones", "0"},
+      {"max-phones", "0"},         {"api-events-queue", "4096"},
   };
   return defaults;
 }
@@ -191,6 +195,8 @@ const std::map<std::string, std::string>& option_help() {
       {"api-token", "Every API request then needs 'Authorization: Bearer TOKEN' (or set\n"
                     "SIPFLEET_API_TOKEN; the token is never printed)"},
       {"max-phones", "Room for phones the API adds beside --users (0: none)"},
+      {"api-events-queue", "Events kept for a WebSocket client that reads too slowly; beyond, the oldest\n"
+                           "are dropped and the client is told how many"},
   };
   return help;
 }

@@ -27,6 +27,7 @@ struct api_settings {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   std::string token;  // never printed
+  std::size_t event_queue = 4096;  // per WebSocket client
 };
 
 struct run_plan {

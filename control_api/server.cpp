@@ -99,6 +99,10 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   net::any_io_executor executor() { return ws_.get_executor(); }
 
   void run(http::request<http::string_body> req) {
+    // A fixed send buffer (no kernel autotuning up to megabytes): what a slow reader can hold
+    // back is this plus the event queue, and beyond it the oldest events go (deliver()).
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().set_option(net::socket_base::send_buffer_size(64 * 1024), ignored);
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "sipfleet"); }));

@@ -99,8 +99,9 @@ double late_percentile(const std::vector<std::uint64_t>& counts, double q) {
 class worker {
  public:
   worker(unsigned index, const engine_options& options, const shared_audio& audio,
-         std::function<void(std::uint16_t)> release_port)
-      : index_(index), options_(options), audio_(audio), release_port_(std::move(release_port)) {
+         std::function<void(std::uint16_t)> release_port, std::function<void(std::uint64_t, char)> heard)
+      : index_(index), options_(options), audio_(audio), release_port_(std::move(release_port)),
+        heard_(std::move(heard)) {
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
     if (wake_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
     std::random_device rd;
@@ -176,7 +177,7 @@ class worker {
   }
 
   // ---- control side (any thread) ----
-  stream_handle open(int rtp_fd, int rtcp_fd, std::uint16_t port) {
+  stream_handle open(int rtp_fd, int rtcp_fd, std::uint16_t port, std::uint64_t tag) {
     // The slot is made, and the old one freed, outside the lock: the worker takes the lock
     // for every batch, and malloc may wait for its own lock (a heap trim, say).
     auto fresh = std::make_unique<slot>();
@@ -185,6 +186,7 @@ class worker {
     fresh->rtp_fd = rtp_fd;
     fresh->rtcp_fd = rtcp_fd;
     fresh->port = port;
+    fresh->tag = tag;
     fresh->epoch = clock::now();
     std::unique_ptr<slot> old;
     std::lock_guard lock(mutex_);
@@ -477,8 +479,11 @@ class worker {
     const std::span<const std::uint8_t> bytes(
         static_cast<const std::uint8_t*>(io_uring_recvmsg_payload(o, &recv_template_)),
         io_uring_recvmsg_payload_length(o, static_cast<int>(res), &recv_template_));
+    const std::size_t heard = s.digits_received.size();
     if (rtcp ? take_rtcp(s, bytes, from, now) : take_rtp(s, bytes, from, now)) {
       if (!rtcp) ++packets_received_;
+      // A digit heard is told at once (rare: no allocation on the packet path otherwise).
+      if (s.digits_received.size() > heard) heard_(s.tag, s.digits_received.back());
     } else {
       ++malformed_;
     }
@@ -615,6 +620,7 @@ class worker {
   const engine_options& options_;
   const shared_audio& audio_;
   std::function<void(std::uint16_t)> release_port_;
+  std::function<void(std::uint64_t, char)> heard_;  // a digit detected: (stream tag, digit)
   io_uring ring_{};
   io_uring_buf_ring* buf_ring_ = nullptr;
   rtcp_report rtcp_scratch_{.ssrc = 0, .sender = std::nullopt, .blocks = std::vector<report_block>(31)};
@@ -646,6 +652,8 @@ struct engine::impl {
   std::vector<std::unique_ptr<worker>> workers;
   std::atomic<unsigned> next{0};
   std::atomic<std::uint64_t> open_failures{0};
+  std::mutex digits_mutex;
+  std::function<void(std::uint64_t, char)> on_digit;
 
   explicit impl(engine_options o)
       : options(std::move(o)),
@@ -671,12 +679,22 @@ engine::engine(engine_options options) : impl_(std::make_unique<impl>(std::move(
     impl_->ports.give_back(port, clock::now());
   };
   for (unsigned i = 0; i < o.threads; ++i)
-    impl_->workers.push_back(std::make_unique<worker>(i, impl_->options, impl_->audio, release));
+    impl_->workers.push_back(std::make_unique<worker>(i, impl_->options, impl_->audio, release,
+                                                      [this](std::uint64_t tag, char digit) {
+                                                        std::lock_guard lock(impl_->digits_mutex);
+                                                        if (impl_->on_digit) impl_->on_digit(tag, digit);
+                                                      }));
 }
 
 engine::~engine() = default;
 
-stream_handle engine::open(std::string_view local_address, std::uint16_t& port, std::string& error) {
+void engine::set_digit_listener(std::function<void(std::uint64_t, char)> listener) {
+  std::lock_guard lock(impl_->digits_mutex);
+  impl_->on_digit = std::move(listener);
+}
+
+stream_handle engine::open(std::string_view local_address, std::uint16_t& port, std::string& error,
+                           std::uint64_t tag) {
   sockaddr_storage addr{};
   socklen_t len = 0;
   if (!to_sockaddr(local_address, 0, addr, len)) {
@@ -704,7 +722,7 @@ stream_handle engine::open(std::string_view local_address, std::uint16_t& port, 
     if (rtp >= 0 && rtcp >= 0) {
       port = *p;
       const auto w = impl_->next.fetch_add(1) % impl_->workers.size();
-      return impl_->workers[w]->open(rtp, rtcp, *p);
+      return impl_->workers[w]->open(rtp, rtcp, *p, tag);
     }
     const int err = errno;
     if (rtp >= 0) ::close(rtp);

@@ -31,6 +31,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -109,7 +110,12 @@ class engine {
   // Binds a free RTP port (and RTCP port + 1) of the range on `local_address`. The stream
   // receives from now on but sends nothing until start(). No handle when the range is used up
   // or the address cannot be bound; `error` says why.
-  stream_handle open(std::string_view local_address, std::uint16_t& port, std::string& error);
+  // `tag` is the caller's name for the stream, handed back with each digit heard.
+  stream_handle open(std::string_view local_address, std::uint16_t& port, std::string& error,
+                     std::uint64_t tag = 0);
+  // Told of each RFC 4733 digit as it is heard (on a worker thread: be quick), with the
+  // stream's tag. The digits are in the stream's summary at close too.
+  void set_digit_listener(std::function<void(std::uint64_t, char)> listener);
   // Starts the stream, or changes it (hold, resume, a new remote after a re-INVITE).
   void start(stream_handle h, const stream_params& p);
   // Queues RFC 4733 events for the digits (0-9 * # A-D; others are skipped), 100 ms each with

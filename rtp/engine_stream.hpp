@@ -76,6 +76,7 @@ struct stream_slot {
   int rtp_fd = -1;
   int rtcp_fd = -1;
   std::uint16_t port = 0;
+  std::uint64_t tag = 0;  // the opener's name for the stream (engine::open)
   int inflight = 0;       // operations in the ring for this slot
   bool rtp_armed = false, rtcp_armed = false, send_busy = false, rtcp_busy = false;
 

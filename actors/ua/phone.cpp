@@ -440,6 +440,12 @@ std::vector<call_record> phone::take_finished_calls() {
   return out;
 }
 
+std::optional<call_record> phone::call_with_media(std::uint32_t key) const {
+  for (const auto& c : impl_->calls_)
+    if (!c->dead && key != 0 && c->media_key == key) return c->record;
+  return std::nullopt;
+}
+
 std::vector<call_record> phone::current_calls() const {
   std::vector<call_record> out;
   for (const auto& c : impl_->calls_)

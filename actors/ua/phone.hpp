@@ -135,6 +135,9 @@ enum class event_kind : std::uint8_t {
   // BYE for the original call follows); the transferee: code = 202 when it accepted the REFER
   // (its new call to the target follows, with its own call_created).
   call_transferred,
+  // A digit heard on a call's stream (RFC 4733), code = the digit. Not raised by the phone
+  // itself: the phone actor reports it as the media engine detects it.
+  dtmf_received,
 };
 
 struct phone_event {
@@ -226,6 +229,8 @@ class phone {
   std::vector<call_record> take_finished_calls();
   // Calls in progress (for the API).
   std::vector<call_record> current_calls() const;
+  // The call in progress whose stream the environment opened as media `key`.
+  std::optional<call_record> call_with_media(std::uint32_t key) const;
 
  private:
   struct impl;

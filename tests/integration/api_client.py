@@ -83,8 +83,14 @@ class Api:
 class EventStream:
     """GET /v1/events as a WebSocket (RFC 6455): text frames of JSON events."""
 
-    def __init__(self, host, port, query="", token=None, timeout=15):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, host, port, query="", token=None, timeout=15, rcvbuf=None):
+        if rcvbuf:  # a small receive window, set before connecting (a slow client, for tests)
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            self.sock.settimeout(timeout)
+            self.sock.connect((host, port))
+        else:
+            self.sock = socket.create_connection((host, port), timeout=timeout)
         key = base64.b64encode(os.urandom(16)).decode()
         lines = [
             "GET /v1/events%s HTTP/1.1" % (("?" + query) if query else ""),

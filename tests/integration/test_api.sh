@@ -50,7 +50,7 @@ fi
 
 # 2. Bad input, with a token from the environment (never printed).
 token="t0k-$RANDOM$RANDOM"
-if SIPFLEET_API_TOKEN="$token" serve_bg bad; then
+if SIPFLEET_API_TOKEN="$token" serve_bg bad --api-events-queue 16 --register-rate 1000 --media off; then
   if "$PYTHON" test_api_bad_input.py 127.0.0.1 "$API_PORT" "$token" >"$LIB_TMP/bad.out" 2>&1; then
     pass "bad input: right 4xx for each, 100 concurrent clients, still serving"
   else

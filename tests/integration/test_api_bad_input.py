@@ -146,4 +146,32 @@ for t in threads:
 check("100 concurrent clients: every answer right", len(results) == 100 and all(results),
       "%d of %d clients got every answer right" % (sum(results), len(results)))
 still_serving("100 clients")
+
+# A WebSocket client that does not read while 1,500 phones register: the server goes on
+# serving, and when the client reads again it is told how many events it lost.
+slow = EventStream(host, port, query="type=phone.", token=token, rcvbuf=4096)
+st, body, _ = api.post("/v1/phones", {"users": "3000-4499", "password": "pw{user}"})
+check("1,500 phones made while a client does not read", st == 201 and body == {"created": 1500}, (st, body))
+try:
+    api.wait_until("1,500 phones registered",
+                   lambda: api.get("/v1/phones?state=registered&limit=1")[1]["total"] >= 1500, timeout=60)
+    check("they all register", True)
+except AssertionError as e:
+    check("they all register", False, e)
+still_serving("a slow WebSocket client")
+seen = []
+while True:
+    e = slow.recv(timeout=2)
+    if e is None:
+        break
+    seen.append(e)
+dropped = [e for e in seen if e["type"] == "dropped"]
+check("the slow client is told it lost events", len(dropped) >= 1 and all(d["count"] > 0 for d in dropped),
+      "%d events read, %s" % (len(seen), dropped[:3]))
+check("  ... and lost some, not all", 0 < len(seen) < 1500 + len(dropped), len(seen))
+lost = sum(d["count"] for d in dropped)
+registered = [e for e in seen if e["type"] == "phone.registered"]
+check("  ... every event is either read or counted as dropped", len(registered) + lost >= 1500,
+      "%d read + %d dropped" % (len(registered), lost))
+slow.close()
 checks.finish()

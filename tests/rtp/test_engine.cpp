@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <string>
+#include <mutex>
 #include <thread>
 
 #include "rtp/engine.hpp"
@@ -34,12 +35,12 @@ struct call_ends {
   std::uint16_t port_a = 0, port_b = 0;
 };
 
-call_ends open_pair(engine& e, const stream_params& base) {
+call_ends open_pair(engine& e, const stream_params& base, std::uint64_t tag_a = 0, std::uint64_t tag_b = 0) {
   call_ends c;
   std::string error;
-  c.a = e.open("127.0.0.1", c.port_a, error);
+  c.a = e.open("127.0.0.1", c.port_a, error, tag_a);
   REQUIRE_MESSAGE(c.a, error);
-  c.b = e.open("127.0.0.1", c.port_b, error);
+  c.b = e.open("127.0.0.1", c.port_b, error, tag_b);
   REQUIRE_MESSAGE(c.b, error);
   CHECK(c.port_a % 2 == 0);
   CHECK(c.port_b % 2 == 0);
@@ -107,6 +108,30 @@ TEST_CASE("engine: DTMF digits sent as RFC 4733 events are detected once each by
   CHECK(sb.digits_received == "15#");
   CHECK(sa.digits_received.empty());
   CHECK(sb.lost == 0);
+}
+
+TEST_CASE("engine: each digit heard is told as it comes, with the tag of the stream that heard it") {
+  engine e(test_options());
+  std::mutex mutex;
+  std::vector<std::pair<std::uint64_t, char>> heard;
+  e.set_digit_listener([&](std::uint64_t tag, char digit) {
+    std::lock_guard lock(mutex);
+    heard.emplace_back(tag, digit);
+  });
+  stream_params p;
+  p.event_payload_type = 101;
+  auto c = open_pair(e, p, 0xA, 0xB00000007ULL);
+  e.send_digits(c.a, "9*");
+  std::this_thread::sleep_for(800ms);
+  {
+    std::lock_guard lock(mutex);  // before the streams close: told live, not at the end
+    REQUIRE(heard.size() == 2);
+    CHECK(heard[0] == std::pair<std::uint64_t, char>{0xB00000007ULL, '9'});
+    CHECK(heard[1] == std::pair<std::uint64_t, char>{0xB00000007ULL, '*'});
+  }
+  e.set_digit_listener({});
+  (void)e.close(c.a);
+  CHECK(e.close(c.b).digits_received == "9*");
 }
 
 TEST_CASE("engine: DTMF is not sent when no telephone-event payload type was agreed") {
