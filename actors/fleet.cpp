@@ -370,7 +370,7 @@ class fleet_impl final : public fleet, private phone_event_hook {
     sip::result<ua::call_record> out = sip::error{"timeout"};
     self->request(*phone, timeout, phone_input{place_call{target, static_cast<std::int64_t>(hold.count()), true}})
         .receive([&](call_outcome& o) { out = std::move(o.record); },
-                 [&](caf::error& e) { out = sip::error{system_.render(e)}; });
+                 [&](caf::error& e) { out = sip::error{reason_of(e, user)}; });
     return out;
   }
 
@@ -473,6 +473,15 @@ class fleet_impl final : public fleet, private phone_event_hook {
     return a;
   }
 
+  // What a phone's refusal says: the phone's own reason ("the call is not connected"), not
+  // CAF's rendering of the error around it.
+  std::string reason_of(const caf::error& e, const std::string& user) const {
+    if (e == caf::sec::request_timeout) return "phone " + user + " did not answer in time";
+    const auto& ctx = e.context();
+    if (ctx.size() == 1 && ctx.match_element<std::string>(0)) return ctx.get_as<std::string>(0);
+    return system_.render(e);
+  }
+
   // Asks phone `user` and waits for its answer (of type T) or its error.
   template <class T>
   sip::result<T> ask(const std::string& user, phone_input in) {
@@ -481,7 +490,7 @@ class fleet_impl final : public fleet, private phone_event_hook {
     caf::scoped_actor self{system_};
     sip::result<T> out = sip::error{"phone " + user + " did not answer in time"};
     self->request(*phone, k_ask_timeout, std::move(in))
-        .receive([&](T& v) { out = std::move(v); }, [&](caf::error& e) { out = sip::error{system_.render(e)}; });
+        .receive([&](T& v) { out = std::move(v); }, [&](caf::error& e) { out = sip::error{reason_of(e, user)}; });
     return out;
   }
 

@@ -53,7 +53,8 @@ st, body, _ = api.get("/v1/calls/" + call_id)
 check("GET /v1/calls/{id} while ringing", st == 200 and any(l["user"] == "1002" and l["state"] == "ringing"
                                                              for l in body["legs"]), body)
 st, body, _ = api.post("/v1/calls/%s/hold" % call_id)
-check("hold before the answer is 409", st == 409, (st, body))
+check("hold before the answer is 409, saying why", st == 409 and
+      body["error"]["message"] == "the call is not connected", (st, body))
 st, body, _ = api.post("/v1/calls/%s/answer" % call_id)
 expect("POST /v1/calls/{id}/answer", st, 202, body)
 for user in ("1001", "1002"):
