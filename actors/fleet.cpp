@@ -422,7 +422,7 @@ class fleet_impl final : public fleet, private phone_event_hook {
 
   // On the thread that runs the phone (phone_event_hook).
   void on_phone_event(std::string_view user, const ua::phone_event& e) override {
-    if (e.record != nullptr && is_call_event(e.kind)) calls_.update(user, *e.record);
+    if (options_.track_calls && e.record != nullptr && is_call_event(e.kind)) calls_.update(user, *e.record);
     if (const auto listener = listener_.load())
       (*listener)(fleet_event{.kind = e.kind, .user = user, .code = e.code, .reason = e.reason, .record = e.record});
   }

@@ -33,6 +33,7 @@ struct fleet_options {
   std::uint64_t seed = 1;
   bool media = true;                     // every answered call streams RTP both ways (--media)
   rtp::engine_options media_engine{};    // --rtp-ports, --audio, --media-threads
+  bool track_calls = true;               // keep the call table (find_call, list_calls: the API)
 };
 
 struct campaign_options {

@@ -97,6 +97,7 @@ int run(run_cli& cli) {
     }
   }
   actors::run_stats stats;
+  plan->fleet.track_calls = plan->api.enabled;  // only the API reads the call table
   auto fleet = actors::fleet::create(plan->fleet, stats);
   if (!fleet) {
     std::fprintf(stderr, "sipfleet run: %s\n", fleet.err().reason.c_str());
