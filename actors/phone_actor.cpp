@@ -205,7 +205,14 @@ class actor_environment final : public ua::environment {
     calls_finished = true;
     shared_.add_record(r);
     if (r.media.started) s.add_media(r.media);
-    if (!r.outgoing) return;
+    if (!r.outgoing) {
+      (r.answered ? s.incoming_answered : r.end_code == 487 ? s.incoming_cancelled : s.incoming_failed)
+          .fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    if (r.answered && r.ended)
+      s.duration_seconds.observe(std::chrono::duration<double>(*r.ended - *r.answered).count());
+    if (!r.answered && r.ended_by_us) s.calls_cancelled.fetch_add(1, std::memory_order_relaxed);
     s.calls_active.fetch_sub(1, std::memory_order_relaxed);
     s.calls_completed.fetch_add(1, std::memory_order_relaxed);
     s.count_call_code(r.end_code);

@@ -7,6 +7,7 @@
 namespace sipfleet::actors {
 
 void run_stats::add_setup_ms(double ms) {
+  setup_seconds.observe(ms / 1000.0);
   std::lock_guard lock(setup_mutex_);
   setup_ms_.push_back(ms);
 }
@@ -33,6 +34,10 @@ percentiles run_stats::setup_ms() const {
 }
 
 void run_stats::add_media(const ua::media_stats& m) {
+  if (m.expected > 0) {
+    jitter_seconds.observe(m.jitter_ms / 1000.0);
+    mos.observe(m.mos);
+  }
   std::lock_guard lock(setup_mutex_);
   auto& t = media_;
   ++t.streams;

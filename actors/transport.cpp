@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "sip/builder.hpp"
+#include "sip/method.hpp"
 
 namespace sipfleet::actors {
 
@@ -31,6 +32,29 @@ std::string route_key_of(std::size_t phone) {
   } while (phone != 0);
   return out;
 }
+
+namespace {
+
+// What a message we send is, for the metrics: its status code (0: a request) and its method
+// (the request line's; a response's from its CSeq). sip/builder.cpp wrote it ("CSeq: N
+// METHOD"): a few comparisons, not a parse.
+void count_outgoing(run_stats& s, std::string_view b) {
+  if (b.starts_with("SIP/2.0 ")) {
+    int code = 0;
+    for (std::size_t i = 8; i < 11 && i < b.size() && b[i] >= '0' && b[i] <= '9'; ++i) code = code * 10 + (b[i] - '0');
+    auto m = sip::method::unknown;
+    if (auto p = b.find("\r\nCSeq: "); p != std::string_view::npos) {
+      auto rest = b.substr(p + 8);
+      rest.remove_prefix(std::min(rest.size(), rest.find(' ') + 1));  // the number
+      m = sip::method_from_name(rest.substr(0, rest.find('\r')));
+    }
+    s.count_sip(true, code, m);
+  } else {
+    s.count_sip(true, 0, sip::method_from_name(b.substr(0, b.find(' '))));
+  }
+}
+
+}  // namespace
 
 std::size_t phone_from_branch(std::string_view branch) {
   constexpr std::string_view cookie = "z9hG4bK";
@@ -198,6 +222,7 @@ class udp_transport final : public transport {
   }
 
   void send(std::size_t socket, const ua::endpoint& to, std::string_view bytes) override {
+    count_outgoing(stats_, bytes);
     if (kind_ == ua::transport_kind::tcp) {
       // Everything goes over the connection to the proxy (requests, and responses to what the
       // proxy sent us). Writes from several actor threads are serialised per connection.
@@ -322,6 +347,7 @@ class udp_transport final : public transport {
       return;
     }
     const auto& m = *parsed;
+    stats_.count_sip(false, m.status_code(), m.is_response() ? m.cseq().method : m.method());
     std::size_t phone = std::string_view::npos;
     if (m.is_response()) {
       phone = phone_from_branch(m.top_via().branch);

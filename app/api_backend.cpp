@@ -11,6 +11,7 @@
 
 #include <boost/json.hpp>
 
+#include "app/metrics.hpp"
 #include "app/report.hpp"
 #include "control_api/json_views.hpp"
 
@@ -300,7 +301,11 @@ class fleet_backend final : public api_backend {
                         .media = fleet_.media_totals()});
   }
 
-  std::string metrics_text() override;
+  std::string metrics_text() override {
+    const auto* s = server_.load();
+    return app::metrics_text(stats_, fleet_.media_totals(),
+                             s != nullptr ? std::optional(s->counters()) : std::nullopt);
+  }
 
  private:
   static outcome<control_api::done> done_or(const sip::result<bool>& r) {
@@ -366,31 +371,6 @@ class fleet_backend final : public api_backend {
   std::atomic<control_api::server*> server_{nullptr};
   std::atomic<std::uint64_t> seed_{1000};
 };
-
-// Prometheus text format (0.0.4): the run's main figures. The metrics issue replaces this with
-// prometheus-cpp's full set; the names here are already the final ones.
-std::string fleet_backend::metrics_text() {
-  std::string out;
-  auto metric = [&](const char* name, const char* type, const char* help, double value, const char* labels = "") {
-    out += "# HELP " + std::string(name) + " " + help + "\n# TYPE " + name + " " + type + "\n";
-    char line[256];
-    std::snprintf(line, sizeof line, "%s%s %.17g\n", name, labels, value);
-    out += line;
-  };
-  const auto& s = stats_;
-  const auto d = [](const auto& a) { return static_cast<double>(a.load()); };
-  metric("sipfleet_phones", "gauge", "Phones in the simulator", d(s.phones_total));
-  metric("sipfleet_phones_registered", "gauge", "Phones registered now", d(s.phones_registered));
-  metric("sipfleet_registrations_total", "counter", "Registrations that succeeded", d(s.registrations_succeeded));
-  metric("sipfleet_registration_failures_total", "counter", "Registrations that failed", d(s.registrations_failed));
-  metric("sipfleet_calls_attempted_total", "counter", "Outgoing calls placed", d(s.calls_attempted));
-  metric("sipfleet_calls_answered_total", "counter", "Outgoing calls answered", d(s.calls_answered));
-  metric("sipfleet_calls_failed_total", "counter", "Outgoing calls that failed", d(s.calls_failed));
-  metric("sipfleet_calls_active", "gauge", "Outgoing calls in progress", d(s.calls_active));
-  metric("sipfleet_sip_retransmissions_total", "counter", "SIP retransmissions sent", d(s.retransmissions));
-  metric("sipfleet_sip_parse_errors_total", "counter", "Malformed SIP messages received", d(s.parse_errors));
-  return out;
-}
 
 }  // namespace
 

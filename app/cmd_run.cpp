@@ -117,7 +117,8 @@ int run(run_cli& cli) {
     auto served = serve_api(plan->api, f, stats);
     if (served) {
       api = std::move(served.value());
-      if (!quiet) std::fprintf(stderr, "sipfleet run: API on http://%s:%u/v1/\n", api_host(plan->api).c_str(), api->port());
+      // Said even with --quiet: a script that asked for port 0 reads the port here.
+      std::fprintf(stderr, "sipfleet run: API on http://%s:%u/v1/\n", api_host(plan->api).c_str(), api->port());
     } else if (plan->api.explicit_address || plan->api.host != "127.0.0.1") {
       std::fprintf(stderr, "sipfleet run: %s\n", served.err().reason.c_str());
       return 2;

@@ -9,9 +9,9 @@ packages=(
   cmake ninja-build g++ pkg-config ccache
   # libraries
   libssl-dev doctest-dev libcli11-dev libcaf-dev libboost1.81-dev libboost-json1.81-dev
-  libspdlog-dev libyaml-cpp-dev liburing-dev
-  # real peers for the integration tests
-  kamailio sip-tester
+  libspdlog-dev libyaml-cpp-dev liburing-dev prometheus-cpp-dev
+  # real peers for the integration tests (Prometheus scrapes /metrics; promtool lints it)
+  kamailio sip-tester prometheus
   # the parser fuzz target (libFuzzer ships with clang's runtime)
   clang libclang-rt-14-dev
 )

@@ -122,7 +122,8 @@ st, body, _ = api.get("/v1/stats")
 check("GET /v1/stats: 2 calls attempted, 2 answered", st == 200 and body["calls"]["attempted"] == 2 and
       body["calls"]["answered"] == 2, body.get("calls"))
 st, body, hdrs = api.get("/metrics")
-check("GET /metrics in Prometheus text format", st == 200 and "sipfleet_calls_answered_total 2" in body and
+check("GET /metrics in Prometheus text format", st == 200 and
+      'sipfleet_calls_total{direction="outgoing",result="answered"} 2' in body and
       hdrs["content-type"].startswith("text/plain"), body)
 
 # 9. Unregister, and delete a phone.
