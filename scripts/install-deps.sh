@@ -12,6 +12,8 @@ packages=(
   libspdlog-dev libyaml-cpp-dev liburing-dev prometheus-cpp-dev
   # real peers for the integration tests (Prometheus scrapes /metrics; promtool lints it)
   kamailio sip-tester prometheus
+  # tests/deploy reads the Kubernetes manifests and compose.yaml as YAML
+  python3-yaml
   # the parser fuzz target (libFuzzer ships with clang's runtime)
   clang libclang-rt-14-dev
 )
