@@ -129,7 +129,7 @@ load_settings() {
 down() {
   load_settings
   start_service
-  compose --profile grafana down --remove-orphans --timeout 20 >&2 || true
+  compose --profile grafana down --volumes --remove-orphans --timeout 20 >&2 || true
   stop_service
   rm -rf "$work/secrets"
 }
@@ -190,12 +190,12 @@ cleanup() {
     log "left running (KEEP=1): Prometheus http://127.0.0.1:$PROMETHEUS_PORT; stop with: scripts/containers.sh down"
     return
   fi
-  compose --profile grafana down --remove-orphans --timeout 20 >/dev/null 2>&1 || true
+  compose --profile grafana down --volumes --remove-orphans --timeout 20 >/dev/null 2>&1 || true
   stop_service
   rm -rf "$work/secrets"
 }
 trap cleanup EXIT
-compose down --remove-orphans --timeout 10 >/dev/null 2>&1 || true
+compose down --volumes --remove-orphans --timeout 10 >/dev/null 2>&1 || true
 
 log "starting kamailio (127.0.0.1:$KAMAILIO_PORT) and prometheus (127.0.0.1:$PROMETHEUS_PORT)"
 compose up -d --no-build kamailio prometheus >&2
