@@ -115,6 +115,20 @@ wait_for_port() {
   done
 }
 
+# api_port_of FILE PID: waits (up to 10 s, while PID lives) for the line sipfleet prints when it
+# serves the API ("API on http://127.0.0.1:PORT/v1/") in FILE; prints PORT, or fails.
+api_port_of() {
+  local file="$1" pid="$2" port
+  for _ in $(seq 1 100); do
+    port=$(sed -n 's|.*API on http://127.0.0.1:\([0-9]*\)/v1/.*|\1|p' "$file" 2>/dev/null | head -1)
+    [[ -n "$port" ]] && { echo "$port"; return 0; }
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  log "no API address in $file: $(head -c 500 "$file" 2>/dev/null)"
+  return 1
+}
+
 # ---- Kamailio ----------------------------------------------------------------------
 # kamailio_start PORT [start.sh options...]: starts it, sets KAMAILIO_DIR and KAMAILIO_PORT
 kamailio_start() {

@@ -21,15 +21,7 @@ serve_bg() {
   "$bin" serve --proxy "127.0.0.1:$KPORT" --api 127.0.0.1:0 --rtp-ports 40000-40999 "$@" 2>"$err" &
   lib_track_pid $!
   SERVE_PID=$!
-  API_PORT=""
-  for _ in $(seq 1 100); do
-    API_PORT=$(sed -n 's|.*API on http://127.0.0.1:\([0-9]*\)/v1/.*|\1|p' "$err" | head -1)
-    [[ -n "$API_PORT" ]] && return 0
-    kill -0 "$SERVE_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  log "serve did not start: $(cat "$err")"
-  return 1
+  API_PORT=$(api_port_of "$err" "$SERVE_PID")
 }
 
 cd "$(dirname "$0")" || exit 1

@@ -20,12 +20,7 @@ kamailio_start "$KPORT" || { fail "Kamailio starts"; lib_summary; exit 1; }
   --call-rate 10 --hold 1s --max-concurrent 30 --rtp-ports 44000-44999 --quiet >"$LIB_TMP/run.out" 2>"$LIB_TMP/run.err" &
 run_pid=$!
 lib_track_pid "$run_pid"
-api_port=""
-for _ in $(seq 1 100); do
-  api_port=$(sed -n 's|.*API on http://127.0.0.1:\([0-9]*\)/v1/.*|\1|p' "$LIB_TMP/run.err" | head -1)
-  [[ -n "$api_port" ]] && break
-  sleep 0.1
-done
+api_port=$(api_port_of "$LIB_TMP/run.err" "$run_pid")
 check "sipfleet run serves /metrics" test -n "$api_port"
 
 # 2. promtool on a real scrape.

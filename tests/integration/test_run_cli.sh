@@ -79,7 +79,7 @@ pid=$!
 lib_track_pid "$pid"
 sleep 3
 # 5a. While it runs, the API shows it (what a script or Grafana would read).
-api_port=$(sed -n 's|.*API on http://127.0.0.1:\([0-9]*\)/v1/.*|\1|p' "$LIB_TMP/sigint.out" | head -1)
+api_port=$(api_port_of "$LIB_TMP/sigint.out" "$pid")
 check "run serves the API (--api 127.0.0.1:0)" test -n "$api_port"
 api_get() { "$PYTHON" -c "import json,sys,urllib.request; r=json.load(urllib.request.urlopen('http://127.0.0.1:$api_port'+sys.argv[1])); print($2)" "$1"; }
 expect "API during the run: /v1/stats counts the calls placed" "$(api_get /v1/stats 'r["calls"]["attempted"] > 0')" True
