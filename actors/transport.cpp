@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <array>
 #include <atomic>
@@ -86,6 +87,28 @@ struct string_hash {
 };
 
 constexpr std::size_t k_max_datagram = 65535;
+// Datagrams read by one recvmmsg call, and calls per wake-up before other handlers get a turn.
+constexpr unsigned k_rx_batch = 16;
+constexpr int k_rx_rounds = 8;
+// Sends held for one sendmmsg: at most this many, or this many bytes, before they go anyway.
+constexpr std::size_t k_tx_batch = 64;
+constexpr std::size_t k_tx_bytes = std::size_t{256} << 10;
+
+// The I/O thread's transport while it handles one wake-up (see batch_scope): sends made on
+// that thread then wait for the end of the wake-up and leave together.
+thread_local class udp_transport* t_batching = nullptr;
+
+ua::endpoint endpoint_of(const sockaddr_storage& a) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (a.ss_family == AF_INET) {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(a);
+    ::inet_ntop(AF_INET, &v4.sin_addr, text, sizeof text);
+    return {text, ntohs(v4.sin_port)};
+  }
+  const auto& v6 = reinterpret_cast<const sockaddr_in6&>(a);
+  ::inet_ntop(AF_INET6, &v6.sin6_addr, text, sizeof text);
+  return {text, ntohs(v6.sin6_port)};
+}
 
 // The Request-URI user of a request line, from raw bytes (for messages that do not parse).
 std::string_view request_user(std::string_view bytes) {
@@ -198,8 +221,6 @@ class udp_transport final : public transport {
   void start(deliver_fn deliver, malformed_fn malformed) override {
     deliver_ = std::move(deliver);
     malformed_ = std::move(malformed);
-    buffers_.resize(sockets_.size());
-    senders_.resize(sockets_.size());
     for (std::size_t i = 0; i < sockets_.size(); ++i) receive(i);
     for (std::size_t i = 0; i < streams_.size(); ++i) read_stream(i);
     if (tick_) net::post(io_, [this] { run_tick(); });
@@ -249,6 +270,12 @@ class udp_transport final : public transport {
       return;
     }
     const int fd = sockets_[socket]->native_handle();
+    if (t_batching == this) {  // on the I/O thread, inside a wake-up: leaves at its end
+      out_.push_back({fd, addr, len, out_bytes_.size(), bytes.size()});
+      out_bytes_.append(bytes);
+      if (out_.size() >= k_tx_batch || out_bytes_.size() >= k_tx_bytes) flush();
+      return;
+    }
     // sendto on one UDP socket from several threads is safe; a full buffer drops the datagram,
     // which SIP's retransmissions cover.
     (void)::sendto(fd, bytes.data(), bytes.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&addr), len);
@@ -258,6 +285,7 @@ class udp_transport final : public transport {
   // Ticks now and sleeps until the time the tick asks for (a wait already pending is
   // cancelled: its handler sees operation_aborted and does nothing).
   void run_tick() {
+    batch_scope batch(*this);
     const auto next = tick_();
     if (next == std::chrono::steady_clock::time_point::max()) {
       ticker_.cancel();
@@ -288,14 +316,112 @@ class udp_transport final : public transport {
     return false;
   }
 
+  // One wake-up's sends (everything the I/O thread's handler did: datagrams read, phones run,
+  // timers fired) leave in one sendmmsg per socket at its end: one system call, and one chance
+  // for the scheduler to switch to the proxy we just woke, instead of one per datagram.
+  class batch_scope {
+   public:
+    explicit batch_scope(udp_transport& t) : t_(t), outer_(t_batching) { t_batching = &t; }
+    ~batch_scope() {
+      t_.flush();
+      t_batching = outer_;
+    }
+    batch_scope(const batch_scope&) = delete;
+    batch_scope& operator=(const batch_scope&) = delete;
+
+   private:
+    udp_transport& t_;
+    udp_transport* outer_;
+  };
+
+  struct pending_send {
+    int fd;
+    sockaddr_storage addr;
+    socklen_t len;
+    std::size_t offset;
+    std::size_t size;
+  };
+
+  // Sends what waits, in order: one sendmmsg per run of sends on the same socket. A datagram
+  // the kernel refuses (a full buffer) is dropped as sendto would drop it; SIP retransmits.
+  void flush() {
+    std::size_t i = 0;
+    while (i < out_.size()) {
+      std::size_t n = 0;
+      const int fd = out_[i].fd;
+      while (i + n < out_.size() && n < k_tx_batch && out_[i + n].fd == fd) {
+        auto& p = out_[i + n];
+        tx_iov_[n] = {out_bytes_.data() + p.offset, p.size};
+        tx_hdr_[n] = {};
+        tx_hdr_[n].msg_hdr.msg_name = &p.addr;
+        tx_hdr_[n].msg_hdr.msg_namelen = p.len;
+        tx_hdr_[n].msg_hdr.msg_iov = &tx_iov_[n];
+        tx_hdr_[n].msg_hdr.msg_iovlen = 1;
+        ++n;
+      }
+      std::size_t done = 0;
+      while (done < n) {
+        const int sent = ::sendmmsg(fd, tx_hdr_.data() + done, static_cast<unsigned>(n - done), MSG_DONTWAIT);
+        if (sent < 0 && errno == EINTR) continue;
+        // sendmmsg stops at the first datagram that fails: skip that one and go on
+        done += sent > 0 ? static_cast<std::size_t>(sent) : 1;
+      }
+      i += n;
+    }
+    out_.clear();
+    out_bytes_.clear();
+  }
+
+  // Waits until socket i is readable, then reads what it holds in batches (recvmmsg) and
+  // dispatches each datagram, the sends they cause leaving together at the end.
   void receive(std::size_t i) {
-    buffers_[i].resize(k_max_datagram);
-    sockets_[i]->async_receive_from(
-        net::buffer(buffers_[i]), senders_[i], [this, i](boost::system::error_code ec, std::size_t n) {
-          if (ec == net::error::operation_aborted || stopped_) return;
-          if (!ec) dispatch(i, std::string_view(buffers_[i].data(), n));
-          receive(i);
-        });
+    sockets_[i]->async_wait(udp::socket::wait_read, [this, i](boost::system::error_code ec) {
+      if (ec == net::error::operation_aborted || stopped_) return;
+      on_readable(i);
+    });
+  }
+
+  void on_readable(std::size_t i) {
+    bool drained = false;
+    {
+      batch_scope batch(*this);
+      const int fd = sockets_[i]->native_handle();
+      for (int round = 0; round < k_rx_rounds && !drained; ++round) {
+        for (unsigned k = 0; k < k_rx_batch; ++k) {
+          rx_iov_[k] = {rx_buffer_.data() + k * k_max_datagram, k_max_datagram};
+          rx_hdr_[k] = {};
+          rx_hdr_[k].msg_hdr.msg_name = &rx_from_[k];
+          rx_hdr_[k].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+          rx_hdr_[k].msg_hdr.msg_iov = &rx_iov_[k];
+          rx_hdr_[k].msg_hdr.msg_iovlen = 1;
+        }
+        const int n = ::recvmmsg(fd, rx_hdr_.data(), k_rx_batch, MSG_DONTWAIT, nullptr);
+        // Fewer than asked: the queue was empty when the call returned, and any datagram that
+        // comes later makes the socket readable again (edge-triggered). Another error (e.g. an
+        // ICMP port unreachable reported on the socket) is consumed by the call: read on.
+        if (n < 0) {
+          if (errno == EAGAIN || errno == EWOULDBLOCK) drained = true;
+          continue;
+        }
+        if (n < static_cast<int>(k_rx_batch)) drained = true;
+        for (int k = 0; k < n; ++k) {
+          if (rx_hdr_[k].msg_hdr.msg_flags & MSG_TRUNC) {  // over 64 KiB: not a SIP datagram
+            stats_.parse_errors.fetch_add(1, std::memory_order_relaxed);
+            continue;
+          }
+          dispatch(i, std::string_view(rx_buffer_.data() + k * k_max_datagram, rx_hdr_[k].msg_len),
+                   endpoint_of(rx_from_[k]), sip::framing::datagram);
+        }
+      }
+    }
+    if (stopped_) return;
+    if (drained) {
+      receive(i);
+    } else {  // more waiting: read on after the handlers already queued (ticks, other sockets)
+      net::post(io_, [this, i] {
+        if (!stopped_) on_readable(i);
+      });
+    }
   }
 
   struct tcp_link {
@@ -328,11 +454,6 @@ class udp_transport final : public transport {
       }
       read_stream(i);
     });
-  }
-
-  void dispatch(std::size_t socket, std::string_view bytes) {
-    dispatch(socket, bytes, {senders_[socket].address().to_string(), senders_[socket].port()},
-             sip::framing::datagram);
   }
 
   void dispatch(std::size_t socket, std::string_view bytes, const ua::endpoint& from, sip::framing framing) {
@@ -374,8 +495,16 @@ class udp_transport final : public transport {
   std::vector<std::unique_ptr<udp::socket>> sockets_;
   std::vector<std::unique_ptr<tcp_link>> streams_;
   std::vector<ua::endpoint> endpoints_;
-  std::vector<std::vector<char>> buffers_;
-  std::vector<udp::endpoint> senders_;
+  // recvmmsg's buffers (one datagram each, shared by the sockets: only the I/O thread reads)
+  std::vector<char> rx_buffer_ = std::vector<char>(k_rx_batch * k_max_datagram);
+  std::array<mmsghdr, k_rx_batch> rx_hdr_{};
+  std::array<iovec, k_rx_batch> rx_iov_{};
+  std::array<sockaddr_storage, k_rx_batch> rx_from_{};
+  // sends waiting for the end of the I/O thread's wake-up (see batch_scope)
+  std::vector<pending_send> out_;
+  std::string out_bytes_;
+  std::array<mmsghdr, k_tx_batch> tx_hdr_{};
+  std::array<iovec, k_tx_batch> tx_iov_{};
   std::size_t route_limit_ = 0;  // phone indices below it may be routed to (by Via branch)
   std::unordered_map<std::string, std::size_t, string_hash, std::equal_to<>> by_user_;
   deliver_fn deliver_;

@@ -11,8 +11,10 @@
 // this process does not hold is answered 404 here, statelessly; a malformed message is handed
 // to the phone it names (which answers 400) or counted and dropped.
 // Sends come from many threads at once (mostly the I/O thread itself, which runs the phones it
-// wakes; also CAF's workers): they go straight to the socket (sendto is thread-safe), never
-// through the I/O thread's queue.
+// wakes; also CAF's workers). A CAF worker's goes straight to the socket (sendto is
+// thread-safe), never through the I/O thread's queue. The I/O thread's own sends wait for the
+// end of the wake-up that caused them (datagrams read with recvmmsg, a timer tick) and leave
+// together with sendmmsg: one system call per batch instead of one per datagram.
 // Asio stays in transport.cpp: this header is all the rest of the program sees.
 #pragma once
 
