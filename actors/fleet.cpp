@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <shared_mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "actors/call_table.hpp"
@@ -95,7 +97,7 @@ class fleet_impl final : public fleet, private phone_event_hook {
     // What the phones will hold, populated at once rather than a page fault at a time (10,000
     // phones add ~26 MB of resident memory when made; an underestimate only leaves some faults
     // to happen, an overestimate would be resident memory no phone uses).
-    prefault_heap(n * 2560);
+    prefault_heap(n * 4608);
     stats_.phones_total.store(static_cast<std::int64_t>(n));
     auto plan = make_plan(options_.prototype, options_.password_template,
                           std::make_shared<const std::vector<std::string>>(options_.users), 0);
@@ -110,6 +112,12 @@ class fleet_impl final : public fleet, private phone_event_hook {
     root_ = system_.spawn(root_actor, shard_plan(plan, 0, n), &shards_, options_.register_rate);
     caf::scoped_actor self{system_};
     self->request(root_, caf::infinite, get_atom::value).receive([](bool) {}, [](caf::error&) {});
+    // The shards have spawned their phones; CAF's workers now build each phone's state. Wait
+    // for that before any phone registers: with the I/O thread already at work, the two
+    // threads took turns at malloc's one arena lock (thousands of futex calls for 10,000
+    // phones) and the registration burst's freed messages slowed every phone's allocation.
+    for (int waited = 0; shared_.phones_made.load(std::memory_order_acquire) < n && waited < 10'000; ++waited)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     // Timers are pumped on the I/O thread (transport::set_ticker) and run there with the
     // phones they wake, as datagrams are.
     pump_ = std::make_unique<timer_pump>(

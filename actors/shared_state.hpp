@@ -40,6 +40,9 @@ struct fleet_shared {
   // API's phone list (without asking 100,000 actors).
   std::vector<std::atomic<std::uint8_t>> reg_state;
   std::vector<std::atomic<std::uint16_t>> active_calls;
+  // Phone actors made so far (their state built, on a CAF worker): the fleet waits for all of
+  // them before the first REGISTER (see fleet_impl::spawn).
+  std::atomic<std::size_t> phones_made{0};
   rtp::engine* media = nullptr;  // none: --media off
   phone_event_hook* events = nullptr;
 
