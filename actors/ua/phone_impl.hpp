@@ -76,6 +76,19 @@ enum class client_purpose : std::uint8_t { register_, invite, cancel, bye, reinv
 struct client_txn {
   client_txn(std::uint32_t id_, client_purpose purpose_, std::uint32_t call_, sip::message request_,
              const txn::options& opts);
+  // A request that is not an INVITE: its key read from the bytes, parsed only if asked (parsed()).
+  client_txn(std::uint32_t id_, client_purpose purpose_, std::uint32_t call_, std::string raw_,
+             txn::client_key key_, const txn::options& opts);
+
+  // The request as a message: an INVITE's is parsed when sent; another's on first use (a 401
+  // or 407 asks which credentials it carried). Null once the request is freed.
+  const sip::message* parsed();
+  std::string_view bytes() const { return request ? request->raw() : std::string_view(raw); }
+  bool holds_request() const { return request != nullptr || !raw.empty(); }
+  void free_request() {
+    request.reset();
+    std::string().swap(raw);  // (assigning an empty string would keep the buffer)
+  }
 
   std::uint32_t id = 0;
   client_purpose purpose = client_purpose::register_;
@@ -87,6 +100,7 @@ struct client_txn {
   // fleet registering holds thousands of transactions in Completed. Behind a pointer: a
   // message is 768 bytes even when empty, and Completed lasts T4 (5 s) after each REGISTER.
   std::unique_ptr<sip::message> request;
+  std::string raw;  // the bytes of a request not parsed (not an INVITE), until parsed()
   std::string ack;       // the ACK for its final response (non-2xx: §17.1.1.3; 2xx: §13.2.2.4)
   bool dead = false;     // Terminated: erased at the end of the current entry point
 };

@@ -99,7 +99,7 @@ void phone::impl::on_register_result(client_txn& t, int status, const sip::messa
     std::vector<std::string_view> challenges;
     std::vector<std::string_view> sent;
     r->for_each(challenge_id, [&](std::string_view v) { challenges.push_back(v); });
-    t.request->for_each(sent_id, [&](std::string_view v) { sent.push_back(v); });
+    if (const auto* q = t.parsed()) q->for_each(sent_id, [&](std::string_view v) { sent.push_back(v); });
     const auto outcome = digest_.on_challenge({.kind = kind, .challenges = challenges, .sent = sent});
     if (outcome.verdict == sip::challenge_verdict::retry) {
       send_register(unregistering ? 0 : asked_);

@@ -37,6 +37,25 @@ client_txn::client_txn(std::uint32_t id_, client_purpose purpose_, std::uint32_t
                                       request_.method_text())),
       request(std::make_unique<sip::message>(std::move(request_))) {}
 
+client_txn::client_txn(std::uint32_t id_, client_purpose purpose_, std::uint32_t call_,
+                       std::string raw_, txn::client_key key_, const txn::options& opts)
+    : id(id_),
+      purpose(purpose_),
+      call(call_),
+      machine(client_machine(key_.method, opts)),
+      key(std::move(key_)),
+      raw(std::move(raw_)) {}
+
+const sip::message* client_txn::parsed() {
+  if (!request && !raw.empty()) {
+    auto m = sip::message::parse(raw);
+    if (!m) return nullptr;
+    request = std::make_unique<sip::message>(std::move(m).value());
+    std::string().swap(raw);
+  }
+  return request.get();
+}
+
 server_txn::server_txn(std::uint32_t id_, bool invite, txn::server_key key_, endpoint from_,
                        const txn::options& opts)
     : id(id_), machine(server_machine(invite, opts)), key(std::move(key_)), from(std::move(from_)) {}
@@ -45,14 +64,39 @@ server_txn::server_txn(std::uint32_t id_, bool invite, txn::server_key key_, end
 
 // ---- client transactions (§17.1) --------------------------------------------------------------
 
+namespace {
+// The key of a request this phone built (sip/builder.cpp): the method opens the request line
+// and the first "Via: " line carries the branch. A few finds instead of a parse; nullopt for
+// anything else (then the request is parsed).
+std::optional<txn::client_key> key_of_built(std::string_view raw) {
+  const auto method = sip::method_from_name(raw.substr(0, raw.find(' ')));
+  if (method == sip::method::unknown || method == sip::method::invite) return std::nullopt;
+  const auto via = raw.find("\r\nVia: ");
+  if (via == std::string_view::npos) return std::nullopt;
+  const auto line = raw.substr(via + 2, raw.find('\r', via + 2) - (via + 2));
+  const auto at = line.find(";branch=");
+  if (at == std::string_view::npos) return std::nullopt;
+  auto branch = line.substr(at + 8);
+  branch = branch.substr(0, branch.find_first_of(";, \t"));
+  if (branch.empty()) return std::nullopt;
+  return txn::client_key_for_request(branch, method, {});
+}
+}  // namespace
+
 client_txn* phone::impl::start_client(std::string bytes, client_purpose purpose,
                                       std::uint32_t call_id) {
-  // Our own request parses (the builders guarantee it); the parsed copy gives the ACK, CANCEL
-  // and dialog their fields and the transport its bytes.
-  auto parsed = sip::message::parse(bytes);
-  if (!parsed) return nullptr;  // cannot happen with the builders' output; never crash over it
-  clients_.push_back(std::make_unique<client_txn>(++next_id_, purpose, call_id,
-                                                  std::move(parsed).value(), txn_options()));
+  if (auto key = key_of_built(bytes)) {
+    // Not an INVITE: the bytes are all the transaction needs to run.
+    clients_.push_back(std::make_unique<client_txn>(++next_id_, purpose, call_id, std::move(bytes),
+                                                    std::move(*key), txn_options()));
+  } else {
+    // An INVITE parses (the builders guarantee it); the parsed copy gives the ACK, CANCEL and
+    // dialog their fields and the transport its bytes.
+    auto parsed = sip::message::parse(bytes);
+    if (!parsed) return nullptr;  // cannot happen with the builders' output; never crash over it
+    clients_.push_back(std::make_unique<client_txn>(++next_id_, purpose, call_id,
+                                                    std::move(parsed).value(), txn_options()));
+  }
   client_txn& t = *clients_.back();
   auto actions = std::visit([](auto& m) { return m.on(txn::start{}); }, t.machine);
   run_client(t, actions, nullptr);
@@ -84,7 +128,7 @@ void phone::impl::run_client(client_txn& t, const txn::action_list& actions,
                              const sip::message* response) {
   for (const auto& a : actions) {
     if (const auto* s = std::get_if<txn::send_request>(&a)) {
-      if (t.request) send_to_proxy(t.request->raw());
+      if (t.holds_request()) send_to_proxy(t.bytes());
       if (s->retransmission) count_retransmission(t.call);
     } else if (const auto* ack = std::get_if<txn::send_ack>(&a)) {
       // §17.1.1.3: built once from the INVITE and the final response, resent as is.
@@ -107,7 +151,7 @@ void phone::impl::run_client(client_txn& t, const txn::action_list& actions,
   // A non-INVITE transaction past its final response never sends its request again.
   if (const auto* m = std::get_if<txn::client_non_invite>(&t.machine);
       m != nullptr && m->state() >= txn::client_non_invite_state::completed)
-    t.request.reset();
+    t.free_request();
 }
 
 void phone::impl::on_client_result(client_txn& t, int status, const sip::message* response) {
