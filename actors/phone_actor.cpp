@@ -117,28 +117,41 @@ class actor_environment final : public ua::environment {
 
   void on_event(const ua::phone_event& e) override {
     count(e);
-    if (e.kind == ua::event_kind::call_answered && e.record != nullptr) {
-      if (auto it = pending_dtmf.find(e.record->call_id); it != pending_dtmf.end()) {
-        dtmf_due.emplace_back(it->first, std::move(it->second));
-        pending_dtmf.erase(it);
+    if (requests_ != nullptr && e.record != nullptr) {
+      auto& pending = requests_->pending_dtmf;
+      if (e.kind == ua::event_kind::call_answered) {
+        if (auto it = pending.find(e.record->call_id); it != pending.end()) {
+          requests_->dtmf_due.emplace_back(it->first, std::move(it->second));
+          pending.erase(it);
+        }
       }
+      if (e.kind == ua::event_kind::call_ended) pending.erase(e.record->call_id);
     }
-    if (e.kind == ua::event_kind::call_ended && e.record != nullptr) pending_dtmf.erase(e.record->call_id);
     if (shared_.events != nullptr && e.kind != ua::event_kind::retransmission && phone_ != nullptr)
       shared_.events->on_phone_event(phone_->user(), e);
   }
 
-  // Calls placed on request: the promise is kept until the call ends.
-  std::map<std::string, caf::response_promise> pending_calls;
-  std::vector<caf::response_promise> pending_stops;
-  // DTMF asked for with a call (the API's "dtmf"): sent once the call is answered, from
-  // settle() (not from inside the phone's event callback).
-  std::map<std::string, std::string> pending_dtmf;
-  std::vector<std::pair<std::string, std::string>> dtmf_due;
+  // What callers (the campaign, the API, a shard's stop) wait for. Made at the first request:
+  // an idle phone that nobody asked anything does not carry it (~140 bytes each).
+  struct requests {
+    // Calls placed on request: the promise is kept until the call ends.
+    std::map<std::string, caf::response_promise> pending_calls;
+    std::vector<caf::response_promise> pending_stops;
+    // DTMF asked for with a call (the API's "dtmf"): sent once the call is answered, from
+    // settle() (not from inside the phone's event callback).
+    std::map<std::string, std::string> pending_dtmf;
+    std::vector<std::pair<std::string, std::string>> dtmf_due;
+  };
+  requests& asked() {
+    if (requests_ == nullptr) requests_ = std::make_unique<requests>();
+    return *requests_;
+  }
+  requests* asked_if_any() { return requests_.get(); }
   bool calls_finished = false;
   bool unregistered_ = false;
 
  private:
+  std::unique_ptr<requests> requests_;
   void count(const ua::phone_event& e) {
     auto& s = shared_.stats;
     switch (e.kind) {
@@ -217,9 +230,11 @@ class actor_environment final : public ua::environment {
     s.calls_completed.fetch_add(1, std::memory_order_relaxed);
     s.count_call_code(r.end_code);
     if (!r.answered && !r.ended_by_us) s.calls_failed.fetch_add(1, std::memory_order_relaxed);
-    if (auto it = pending_calls.find(r.call_id); it != pending_calls.end()) {
+    if (requests_ == nullptr) return;
+    auto& pending = requests_->pending_calls;
+    if (auto it = pending.find(r.call_id); it != pending.end()) {
       it->second.deliver(call_outcome{r});
-      pending_calls.erase(it);
+      pending.erase(it);
     }
   }
 
@@ -252,14 +267,16 @@ using phone_self = caf::stateful_actor<phone_state>;
 
 // After each input: drop finished call records (the fleet has its copy) and answer stops.
 void settle(phone_state& st) {
-  for (auto& [call_id, digits] : std::exchange(st.env->dtmf_due, {})) (void)st.phone->dtmf(call_id, digits);
+  auto* asked = st.env->asked_if_any();
+  if (asked != nullptr)
+    for (auto& [call_id, digits] : std::exchange(asked->dtmf_due, {})) (void)st.phone->dtmf(call_id, digits);
   if (st.env->calls_finished) {
     st.env->calls_finished = false;
     (void)st.phone->take_finished_calls();
   }
-  if (st.env->unregistered_ && !st.env->pending_stops.empty()) {
-    for (auto& p : st.env->pending_stops) p.deliver(true);
-    st.env->pending_stops.clear();
+  if (st.env->unregistered_ && asked != nullptr && !asked->pending_stops.empty()) {
+    for (auto& p : asked->pending_stops) p.deliver(true);
+    asked->pending_stops.clear();
   }
 }
 
@@ -295,7 +312,7 @@ struct input_visitor {
       st.env->set_registration(ua::registration_state::registering);
   }
   void operator()(const stop_phone&) const {
-    st.env->pending_stops.push_back(self->make_response_promise());
+    st.env->asked().pending_stops.push_back(self->make_response_promise());
     if (st.phone->registration() == ua::registration_state::unregistered && st.phone->active_calls() == 0) {
       st.env->unregistered_ = true;
     } else {
@@ -319,9 +336,9 @@ struct input_visitor {
       }
       promise.deliver(caf::make_error(caf::sec::runtime_error, id.err().reason));
     } else {
-      if (!c.dtmf.empty()) st.env->pending_dtmf.emplace(*id, c.dtmf);
+      if (!c.dtmf.empty()) st.env->asked().pending_dtmf.emplace(*id, c.dtmf);
       if (c.wait) {
-        st.env->pending_calls.emplace(*id, promise);
+        st.env->asked().pending_calls.emplace(*id, promise);
       } else {
         promise.deliver(std::move(id).value());
       }
@@ -364,6 +381,7 @@ caf::behavior phone_actor(phone_self* self, phone_setup setup) {
   st.env.emplace(setup);
   st.phone.emplace(std::move(setup.config), *st.env, setup.seed);
   st.env->attach(*st.phone);
+  if (setup.shared != nullptr) setup.shared->phones_made.fetch_add(1, std::memory_order_release);
   return {
       [self](phone_input& in) {
         auto& s = self->state;

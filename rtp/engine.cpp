@@ -151,6 +151,7 @@ class worker {
     }
     io_uring_queue_exit(&ring_);
     ::munmap(buf_ring_, sizeof(io_uring_buf) * recv_buffers);
+    if (buffers_ != nullptr) ::munmap(buffers_, buffers_bytes);
     ::close(wake_fd_);
   }
 
@@ -340,9 +341,13 @@ class worker {
     reg.ring_entries = recv_buffers;
     reg.bgid = recv_group;
     if (io_uring_register_buf_ring(&ring_, &reg, 0) != 0) return false;
-    buffers_.assign(static_cast<std::size_t>(recv_buffers) * recv_size, 0);
+    // Mapped, not filled: a page becomes resident when the kernel first writes a packet into
+    // it, so a fleet that makes no call (or few) never pays for 8 MiB per worker.
+    void* bufs = ::mmap(nullptr, buffers_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (bufs == MAP_FAILED) return false;
+    buffers_ = static_cast<std::uint8_t*>(bufs);
     for (unsigned b = 0; b < recv_buffers; ++b)
-      io_uring_buf_ring_add(buf_ring_, buffers_.data() + b * recv_size, recv_size, static_cast<unsigned short>(b),
+      io_uring_buf_ring_add(buf_ring_, buffers_ + b * recv_size, recv_size, static_cast<unsigned short>(b),
                             io_uring_buf_ring_mask(recv_buffers), static_cast<int>(b));
     io_uring_buf_ring_advance(buf_ring_, static_cast<int>(recv_buffers));
     recv_template_ = {};
@@ -351,7 +356,7 @@ class worker {
   }
 
   void give_back_buffer(unsigned short bid) {
-    io_uring_buf_ring_add(buf_ring_, buffers_.data() + std::size_t{bid} * recv_size, recv_size, bid,
+    io_uring_buf_ring_add(buf_ring_, buffers_ + std::size_t{bid} * recv_size, recv_size, bid,
                           io_uring_buf_ring_mask(recv_buffers), returned_++);
   }
 
@@ -466,7 +471,7 @@ class worker {
   }
 
   void on_datagram(slot& s, bool rtcp, unsigned short bid, unsigned res, clock::time_point now) {
-    auto* buf = buffers_.data() + std::size_t{bid} * recv_size;
+    auto* buf = buffers_ + std::size_t{bid} * recv_size;
     io_uring_recvmsg_out* o = io_uring_recvmsg_validate(buf, static_cast<int>(res), &recv_template_);
     if (o == nullptr) return;
     sockaddr_storage from{};
@@ -624,7 +629,8 @@ class worker {
   io_uring ring_{};
   io_uring_buf_ring* buf_ring_ = nullptr;
   rtcp_report rtcp_scratch_{.ssrc = 0, .sender = std::nullopt, .blocks = std::vector<report_block>(31)};
-  std::vector<std::uint8_t> buffers_;
+  static constexpr std::size_t buffers_bytes = std::size_t{recv_buffers} * recv_size;
+  std::uint8_t* buffers_ = nullptr;  // recv_buffers of recv_size bytes, mapped (setup_buffers)
   msghdr recv_template_{};
   int returned_ = 0;  // buffers given back since the last advance
   int wake_fd_ = -1;
