@@ -12,6 +12,9 @@
 #    same Kamailio (CPU of both SIPp processes counted). Figures per rate: failures, setup
 #    time, CPU per call; then the highest rate with < 1% failures for each tool.
 #
+# SIPp's scenarios here carry no RTP, so sipfleet runs with --media off in both parts: the same
+# SIP work on both sides (bench/bench_media.sh compares media with SIPp's rtp_stream).
+# REG_RATES=none or CALL_RATES=none skips that part.
 # Everything runs on 127.0.0.1, bounded in calls and time. Kamailio's own CPU is not counted
 # for either tool (it is shown apart); the machine's cores are shared by the three.
 # Settings (environment): REG_PHONES=10000 REG_RATES="1000 2000 5000" REG_REPEAT=3 IDLE_SECONDS=9 IDLE_SAMPLE=6.5
@@ -26,6 +29,7 @@ source "$REPO/tests/integration/lib.sh"
 
 REG_PHONES="${REG_PHONES:-10000}"
 REG_RATES="${REG_RATES:-1000 2000 5000}"
+[[ "$REG_RATES" == none ]] && REG_RATES=""
 REG_REPEAT="${REG_REPEAT:-3}"  # registration runs per rate and tool; the CPU figure is their median
 IDLE_SECONDS="${IDLE_SECONDS:-9}"
 # When the idle RSS is sampled: after Timer K (T4 = 5 s, RFC 3261 §17.1.2.2) has closed the
@@ -33,6 +37,7 @@ IDLE_SECONDS="${IDLE_SECONDS:-9}"
 IDLE_SAMPLE="${IDLE_SAMPLE:-6.5}"
 CALL_PHONES="${CALL_PHONES:-1000}"
 CALL_RATES="${CALL_RATES:-50 100 200 400 800 1600}"
+[[ "$CALL_RATES" == none ]] && CALL_RATES=""
 CALL_SECONDS="${CALL_SECONDS:-8}"
 CALL_MAX="${CALL_MAX:-6000}"
 MAX_CONCURRENT="${MAX_CONCURRENT:-500}"
@@ -128,7 +133,7 @@ sipp_start() {
 fleet_reg() {
   local name="$1" users="$2" rate="$3" total="$4"
   local k0; k0="$(kam_cpu)"
-  timeout -s INT 180 "$TIME" -f '%e %U %S %M' -o "$T/$name.time" "$BIN" run --api off --proxy "127.0.0.1:$KPORT" \
+  timeout -s INT 180 "$TIME" -f '%e %U %S %M' -o "$T/$name.time" "$BIN" run --api off --media off --proxy "127.0.0.1:$KPORT" \
     --users "$users" --register-rate "$rate" --expires 3600 --calls 0 --duration "${IDLE_SECONDS}s" \
     --report "$T/$name.json" >"$T/$name.out" 2>"$T/$name.err" &
   local tpid=$! pid rss=""
@@ -159,11 +164,14 @@ fleet_reg_cpu() {
 
 declare -A R_FA R_FCPU R_FRET R_FOK R_SA R_SCPU R_SRET R_SOK R_FKAM R_SKAM R_RSSI R_RSSM R_FIDLE
 
-log "sipfleet baseline: $BASELINE_PHONES phones"
-fleet_reg base "100000-$((100000 + BASELINE_PHONES - 1))" "${REG_RATES%% *}" "$BASELINE_PHONES"
-base_rss="$(cat "$T/base.rss")"
-base_max="$(jget "$T/base.json" 'r["process"]["max_rss_kb"]')"
-base_cpu="$(fleet_reg_cpu base)"
+base_rss="" base_max="" base_cpu=""
+if [[ -n "$REG_RATES" ]]; then
+  log "sipfleet baseline: $BASELINE_PHONES phones"
+  fleet_reg base "100000-$((100000 + BASELINE_PHONES - 1))" "${REG_RATES%% *}" "$BASELINE_PHONES"
+  base_rss="$(cat "$T/base.rss")"
+  base_max="$(jget "$T/base.json" 'r["process"]["max_rss_kb"]')"
+  base_cpu="$(fleet_reg_cpu base)"
+fi
 
 # median of the numbers given (the CPU figures of the REG_REPEAT runs: one run on this VM
 # varies by up to ~25%, for both tools)
@@ -212,6 +220,9 @@ for rate in $REG_RATES; do
 done
 
 # ---- 2. calls ----------------------------------------------------------------------
+declare -A C_N C_FOK C_FP C_FRATE C_FSET C_FCPU C_FRET C_SOK C_SP C_SRATE C_SCPU C_SRET C_FKAM C_SKAM
+f_best="none" s_best="none" f_done=0 s_done=0
+if [[ -n "$CALL_RATES" ]]; then
 alloc_port UAS_PORT
 UAS_USER=299999
 uas_register "$UAS_USER" "$KPORT" "$UAS_PORT" || die "the SIPp UAS did not register"
@@ -222,9 +233,7 @@ users_csv 300000 $((300000 + CALL_MAX - 1)) >"$T/callers.csv"
 sed 's|<recv request="ACK" rtd="true" crlf="true"/>|<recv request="ACK" optional="global" rtd="true" crlf="true"/>|' \
   "$SIPP_SCEN/uas.xml" >"$T/uas.xml"
 grep -q 'request="ACK" optional="global"' "$T/uas.xml" || die "could not derive the UAS scenario from uas.xml"
-
-declare -A C_N C_FOK C_FP C_FRATE C_FSET C_FCPU C_FRET C_SOK C_SP C_SRATE C_SCPU C_SRET C_FKAM C_SKAM
-f_best="none" s_best="none" f_done=0 s_done=0
+fi
 ok_at() {  # ok_at FAIL_PCT ACHIEVED RATE: < 1% failed and >= 90% of the offered rate achieved
   awk -v f="$1" -v a="$2" -v r="$3" 'BEGIN { exit !(f < 1 && a >= 0.9 * r) }'
 }
@@ -236,7 +245,7 @@ for rate in $CALL_RATES; do
   if (( ! f_done )); then
     log "calls at $rate/s: sipfleet, $n calls among $CALL_PHONES phones"
     k0="$(kam_cpu)"
-    timeout -s INT $((bound + 60)) "$BIN" run --api off --proxy "127.0.0.1:$KPORT" \
+    timeout -s INT $((bound + 60)) "$BIN" run --api off --media off --proxy "127.0.0.1:$KPORT" \
       --users "200000-$((200000 + CALL_PHONES - 1))" --register-rate 2000 --calls "$n" --call-rate "$rate" \
       --hold "${HOLD_MS}ms" --max-concurrent "$MAX_CONCURRENT" --max-failed-pct 100 --quiet --report "$T/calls$rate.json" \
       >"$T/calls$rate.out" 2>"$T/calls$rate.err"
@@ -309,9 +318,10 @@ for rate in $REG_RATES; do
   printf '  %-42s %12s %12s\n' "CPU while idle registered (cores)" "$(v "${R_FIDLE[$rate]:-}")" "n/a"
   echo
 done
-echo "  sipfleet $BASELINE_PHONES-phone baseline: VmRSS $base_rss KiB, max_rss $base_max KiB, registration-phase CPU $base_cpu s"
+[[ -n "$REG_RATES" ]] && echo "  sipfleet $BASELINE_PHONES-phone baseline: VmRSS $base_rss KiB, max_rss $base_max KiB, registration-phase CPU $base_cpu s"
 echo "  (RSS per phone = (10k run - $BASELINE_PHONES-phone run) / $((REG_PHONES - BASELINE_PHONES)); sipfleet CPU per 1,000 includes its start-up)"
 echo
+if [[ -n "$CALL_RATES" ]]; then
 echo "calls, ${HOLD_MS} ms hold (sipfleet: $CALL_PHONES phones call each other; SIPp: uac_auth.xml -> Kamailio -> one uas.xml user)"
 printf '  %6s %5s | %-9s %6s %7s %13s %8s %6s | %-9s %6s %7s %8s %6s | %6s\n' \
   "rate/s" calls "sipfleet" "fail%" "reached" "setup p50/p99" "CPU ms" "retr" "SIPp" "fail%" "reached" "CPU ms" "retr" "ratio"
@@ -329,4 +339,5 @@ echo "   Kamailio CPU s per rate, sipfleet | SIPp:$(for r in $CALL_RATES; do [[ 
 echo "highest rate with < 1% failures (and >= 90% of the rate reached): sipfleet $f_best/s, SIPp $s_best/s" \
   "(rates tried: $CALL_RATES)"
 echo
+fi
 echo "targets: CPU per registration and per call <= SIPp's; <= 4 KiB RSS per idle registered phone"
