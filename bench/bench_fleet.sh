@@ -77,8 +77,6 @@ KAM_PGID="$(tr -dc '0-9' <"$KAMAILIO_DIR/kamailio.pgid")"
 log "Kamailio on 127.0.0.1:$KPORT (children $KAM_CHILDREN, shm $KAM_SHM MB), work dir $T"
 
 # ---- helpers -----------------------------------------------------------------------
-# jget FILE EXPR: a Python expression over the JSON report `r`
-jget() { "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }   # calc FORMAT EXPR
 # the user+system seconds /usr/bin/time wrote with -f '%e %U %S %M' (last line; a line
 # "Command terminated by signal" may come first)
@@ -159,7 +157,7 @@ fleet_reg() {
 # and shutdown phases of the report. Start-up (creating the phones) is included.
 # (The report's process.cpu_registration_s is not used: see README.md.)
 fleet_reg_cpu() {
-  calc "%.3f" "$(time_cpu "$T/$1.time") - $(jget "$T/$1.json" 'r["process"]["cpu_calls_s"] + r["process"]["cpu_shutdown_s"]')"
+  calc "%.3f" "$(time_cpu "$T/$1.time") - $(json "$T/$1.json" 'r["process"]["cpu_calls_s"] + r["process"]["cpu_shutdown_s"]')"
 }
 
 declare -A R_FA R_FCPU R_FRET R_FOK R_SA R_SCPU R_SRET R_SOK R_FKAM R_SKAM R_RSSI R_RSSM R_FIDLE
@@ -169,7 +167,7 @@ if [[ -n "$REG_RATES" ]]; then
   log "sipfleet baseline: $BASELINE_PHONES phones"
   fleet_reg base "100000-$((100000 + BASELINE_PHONES - 1))" "${REG_RATES%% *}" "$BASELINE_PHONES"
   base_rss="$(cat "$T/base.rss")"
-  base_max="$(jget "$T/base.json" 'r["process"]["max_rss_kb"]')"
+  base_max="$(json "$T/base.json" 'r["process"]["max_rss_kb"]')"
   base_cpu="$(fleet_reg_cpu base)"
 fi
 
@@ -186,13 +184,13 @@ for rate in $REG_RATES; do
   fleet_reg "reg$rate" "100000-$((100000 + REG_PHONES - 1))" "$rate" "$REG_PHONES"
   j="$T/reg$rate.json"
   if [[ -s "$j" ]]; then
-    R_FOK[$rate]="$(jget "$j" 'r["registrations"]["succeeded"]')"
-    R_FA[$rate]="$(calc "%.0f" "${R_FOK[$rate]} / $(jget "$j" 'r["phases"]["registration_s"]')")"
+    R_FOK[$rate]="$(json "$j" 'r["registrations"]["succeeded"]')"
+    R_FA[$rate]="$(calc "%.0f" "${R_FOK[$rate]} / $(json "$j" 'r["phases"]["registration_s"]')")"
     R_FCPU_ALL[$rate]+=" $(calc "%.3f" "$(fleet_reg_cpu "reg$rate") * 1000 / $REG_PHONES")"
-    R_FRET[$rate]="$(jget "$j" 'r["sip"]["retransmissions"]')"
-    R_FIDLE[$rate]="$(jget "$j" 'round(r["process"]["cpu_calls_s"] / r["phases"]["calls_s"], 3)')"
+    R_FRET[$rate]="$(json "$j" 'r["sip"]["retransmissions"]')"
+    R_FIDLE[$rate]="$(json "$j" 'round(r["process"]["cpu_calls_s"] / r["phases"]["calls_s"], 3)')"
     R_RSSI[$rate]="$(calc "%.2f" "($(cat "$T/reg$rate.rss") - $base_rss) / ($REG_PHONES - $BASELINE_PHONES)")"
-    R_RSSM[$rate]="$(calc "%.2f" "($(jget "$j" 'r["process"]["max_rss_kb"]') - $base_max) / ($REG_PHONES - $BASELINE_PHONES)")"
+    R_RSSM[$rate]="$(calc "%.2f" "($(json "$j" 'r["process"]["max_rss_kb"]') - $base_max) / ($REG_PHONES - $BASELINE_PHONES)")"
     R_FKAM[$rate]="$(cat "$T/reg$rate.kam")"
   fi
 
@@ -253,12 +251,12 @@ for rate in $CALL_RATES; do
     C_FKAM[$rate]="$(calc "%.2f" "$(kam_cpu) - $k0")"
     j="$T/calls$rate.json"
     if [[ -s "$j" ]]; then
-      C_FOK[$rate]="$(jget "$j" 'r["calls"]["answered"]')"
+      C_FOK[$rate]="$(json "$j" 'r["calls"]["answered"]')"
       C_FP[$rate]="$(calc "%.2f" "100 * ($n - ${C_FOK[$rate]}) / $n")"
-      C_FRATE[$rate]="$(jget "$j" 'round(r["calls"]["attempted"] / r["phases"]["calls_s"])')"
-      C_FSET[$rate]="$(jget "$j" '"%.1f/%.1f" % (r["calls"]["setup_ms"]["p50"], r["calls"]["setup_ms"]["p99"])')"
-      C_FCPU[$rate]="$(calc "%.3f" "1000 * $(jget "$j" 'r["process"]["cpu_calls_s"]') / $n")"
-      C_FRET[$rate]="$(jget "$j" 'r["sip"]["retransmissions"]')"
+      C_FRATE[$rate]="$(json "$j" 'round(r["calls"]["attempted"] / r["phases"]["calls_s"])')"
+      C_FSET[$rate]="$(json "$j" '"%.1f/%.1f" % (r["calls"]["setup_ms"]["p50"], r["calls"]["setup_ms"]["p99"])')"
+      C_FCPU[$rate]="$(calc "%.3f" "1000 * $(json "$j" 'r["process"]["cpu_calls_s"]') / $n")"
+      C_FRET[$rate]="$(json "$j" 'r["sip"]["retransmissions"]')"
       if ok_at "${C_FP[$rate]}" "${C_FRATE[$rate]}" "$rate"; then f_best=$rate; else f_done=1; fi
     else
       log "sipfleet calls at $rate/s exited $rc without a report; stderr tail:"; tail -n5 "$T/calls$rate.err" >&2

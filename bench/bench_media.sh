@@ -55,7 +55,6 @@ alloc_port KPORT
 kamailio_start "$KPORT" --children "$KAM_CHILDREN" --shm "$KAM_SHM" --pkg "$KAM_PKG" || die "Kamailio did not start"
 log "Kamailio on 127.0.0.1:$KPORT, work dir $T"
 
-jget() { "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 # udp COUNTER: the kernel's Udp counter (OutDatagrams, InDatagrams, RcvbufErrors, ...)
 udp() { awk -v k="$1" '$1 == "Udp:" { if (!n) { for (i = 2; i <= NF; i++) c[$i] = i; n = 1 } else print $(c[k]) }' /proc/net/snmp; }
@@ -119,11 +118,11 @@ for n in $NS; do
   if [[ -s "$j" ]]; then
     F_RATE[$n]=$rate F_DROP[$n]=$drops
     [[ -n "$cores" ]] && F_CPU[$n]="$(calc "%.3f" "100 * $cores / (2 * $n)")"
-    F_OK[$n]="$(jget "$j" 'r["calls"]["answered"]')"
-    F_LOST[$n]="$(jget "$j" '"%d (%.3f%%)" % (r["media"]["lost"], r["media"]["loss_pct"])')"
-    F_JIT[$n]="$(jget "$j" '"%.2f/%.2f" % (r["media"]["jitter_ms"]["p50"], r["media"]["jitter_ms"]["p95"])')"
-    F_LATE[$n]="$(jget "$j" '"%.2f/%.2f" % (r["media"]["pacing_late_ms"]["p50"], r["media"]["pacing_late_ms"]["p99"])')"
-    F_MOS[$n]="$(jget "$j" '"%.2f/%.2f" % (r["media"]["mos"]["avg"], r["media"]["mos"]["min"])')"
+    F_OK[$n]="$(json "$j" 'r["calls"]["answered"]')"
+    F_LOST[$n]="$(json "$j" '"%d (%.3f%%)" % (r["media"]["lost"], r["media"]["loss_pct"])')"
+    F_JIT[$n]="$(json "$j" '"%.2f/%.2f" % (r["media"]["jitter_ms"]["p50"], r["media"]["jitter_ms"]["p95"])')"
+    F_LATE[$n]="$(json "$j" '"%.2f/%.2f" % (r["media"]["pacing_late_ms"]["p50"], r["media"]["pacing_late_ms"]["p99"])')"
+    F_MOS[$n]="$(json "$j" '"%.2f/%.2f" % (r["media"]["mos"]["avg"], r["media"]["mos"]["min"])')"
     due=$((n * 100))
     if (( all_up )) && [[ "${F_LOST[$n]}" == "0 "* ]] && (( drops == 0 )) &&
        awk -v ok="${F_OK[$n]}" -v n="$n" -v r="$rate" -v d="$due" 'BEGIN { exit !(ok >= 0.99 * n && r >= 0.99 * d) }'; then

@@ -83,8 +83,8 @@ struct client_txn {
   // The request as a message: an INVITE's is parsed when sent; another's on first use (a 401
   // or 407 asks which credentials it carried). Null once the request is freed.
   const sip::message* parsed();
+  // The request's bytes as sent; empty once freed.
   std::string_view bytes() const { return request ? request->raw() : std::string_view(raw); }
-  bool holds_request() const { return request != nullptr || !raw.empty(); }
   void free_request() {
     request.reset();
     std::string().swap(raw);  // (assigning an empty string would keep the buffer)
@@ -95,12 +95,13 @@ struct client_txn {
   std::uint32_t call = 0;  // the call it belongs to; 0: registration
   std::variant<txn::client_invite, txn::client_non_invite> machine;
   txn::client_key key;
-  // As sent: the bytes to retransmit, the fields for ACK/CANCEL/dialog. A non-INVITE one is
+  // As sent, in one of two forms: `request` parsed (an INVITE: its fields make the ACK, CANCEL
+  // and dialog), or `raw`, the bytes alone (any other request). A non-INVITE one is
   // freed at the final response (Timer K only absorbs retransmitted responses, §17.1.2.2): a
   // fleet registering holds thousands of transactions in Completed. Behind a pointer: a
   // message is 768 bytes even when empty, and Completed lasts T4 (5 s) after each REGISTER.
   std::unique_ptr<sip::message> request;
-  std::string raw;  // the bytes of a request not parsed (not an INVITE), until parsed()
+  std::string raw;
   std::string ack;       // the ACK for its final response (non-2xx: §17.1.1.3; 2xx: §13.2.2.4)
   bool dead = false;     // Terminated: erased at the end of the current entry point
 };

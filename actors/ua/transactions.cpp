@@ -128,7 +128,7 @@ void phone::impl::run_client(client_txn& t, const txn::action_list& actions,
                              const sip::message* response) {
   for (const auto& a : actions) {
     if (const auto* s = std::get_if<txn::send_request>(&a)) {
-      if (t.holds_request()) send_to_proxy(t.bytes());
+      if (const auto bytes = t.bytes(); !bytes.empty()) send_to_proxy(bytes);
       if (s->retransmission) count_retransmission(t.call);
     } else if (const auto* ack = std::get_if<txn::send_ack>(&a)) {
       // §17.1.1.3: built once from the INVITE and the final response, resent as is.

@@ -143,6 +143,13 @@ kamailio_start() {
   KAMAILIO_PORT="$port"
 }
 
+# lib_start_kamailio [start.sh options...]: a free port in KPORT and Kamailio started there,
+# or the test ends at once with a FAIL (every test then needs it)
+lib_start_kamailio() {
+  alloc_port KPORT
+  kamailio_start "$KPORT" "$@" || { fail "Kamailio starts"; lib_summary; exit 1; }
+}
+
 # kamailio_stop [DIR]: stops one instance (default: the last started)
 kamailio_stop() {
   local dir="${1:-$KAMAILIO_DIR}" d keep=()
@@ -229,6 +236,12 @@ uas_register() {
 # ---- results -----------------------------------------------------------------------
 pass() { LIB_PASSED=$((LIB_PASSED + 1)); echo "PASS: $*"; }
 fail() { LIB_FAILED=$((LIB_FAILED + 1)); echo "FAIL: $*"; }
+
+# expect NAME ACTUAL WANTED: PASS when equal, else FAIL showing both
+expect() { if [[ "$2" == "$3" ]]; then pass "$1"; else fail "$1 (got '$2', wanted '$3')"; fi; }
+
+# json FILE EXPR: prints a Python expression over the JSON file read as `r` (a report, say)
+json() { "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
 # check NAME CMD...: runs CMD, PASS when it exits 0
 check() {

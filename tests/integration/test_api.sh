@@ -11,8 +11,7 @@ set -u
 source "$(dirname "$0")/lib.sh"
 bin=$1
 lib_init
-alloc_port KPORT
-kamailio_start "$KPORT" || { fail "Kamailio starts"; lib_summary; exit 1; }
+lib_start_kamailio
 
 # serve_bg NAME [flags...]: starts `sipfleet serve` on a free API port; sets API_PORT.
 serve_bg() {

@@ -11,9 +11,8 @@ set -u
 source "$(dirname "$0")/lib.sh"
 bin=$1
 lib_init
-alloc_port KPORT
+lib_start_kamailio
 alloc_port PPORT
-kamailio_start "$KPORT" || { fail "Kamailio starts"; lib_summary; exit 1; }
 
 # 1. A load long enough to be scraped and rated: 30 s of calls at 10/s, answered, 1 s each.
 "$bin" run --api 127.0.0.1:0 --proxy "127.0.0.1:$KPORT" --users 8000-8039 --register-rate 200 --calls 300 \

@@ -7,15 +7,8 @@ set -u
 source "$(dirname "$0")/lib.sh"
 bin=$1
 lib_init
-alloc_port KPORT
-kamailio_start "$KPORT" || { fail "Kamailio starts"; lib_summary; exit 1; }
+lib_start_kamailio
 
-json() {  # json FILE EXPR: evaluates a Python expression over the report as `r`
-  "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"
-}
-expect() {  # expect NAME ACTUAL WANTED
-  if [[ "$2" == "$3" ]]; then pass "$1"; else fail "$1 (got '$2', wanted '$3')"; fi
-}
 
 # 1. A registration and call run that meets every threshold.
 report="$LIB_TMP/run.json"

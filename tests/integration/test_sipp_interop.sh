@@ -9,11 +9,8 @@ set -u
 source "$(dirname "$0")/lib.sh"
 bin=$1
 lib_init
-alloc_port KPORT
-kamailio_start "$KPORT" || { fail "Kamailio starts"; lib_summary; exit 1; }
+lib_start_kamailio
 
-json() { "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
-expect() { if [[ "$2" == "$3" ]]; then pass "$1"; else fail "$1 (got '$2', wanted '$3')"; fi; }
 
 # sipfleet phones 6800-6804 stay registered (answering calls) on a known port for 25 s.
 alloc_port PHONE_PORT

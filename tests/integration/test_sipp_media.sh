@@ -9,11 +9,8 @@ set -u
 source "$(dirname "$0")/lib.sh"
 bin=$1
 lib_init
-alloc_port KPORT
-kamailio_start "$KPORT" || { fail "Kamailio starts"; lib_summary; exit 1; }
+lib_start_kamailio
 
-expect() { if [[ "$2" == "$3" ]]; then pass "$1"; else fail "$1 (got '$2', wanted '$3')"; fi; }
-json() { "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
 # records FILE EXPR: EXPR over the list `rs` of call records (JSON Lines)
 records() { "$PYTHON" -c "import json,sys; rs=[json.loads(l) for l in open(sys.argv[1])]; print($2)" "$1"; }
 
