@@ -195,6 +195,7 @@ class digest_client {
   // What is cached per (kind, realm): the challenge to answer, H(username:realm:password) for its
   // algorithm (never the password), and the last nonce-count used with its nonce.
   struct realm_entry {
+    bool used = false;  // false: a spare entry, its buffers kept for the next realm
     challenge_kind kind = challenge_kind::www;
     digest_challenge challenge;
     std::string ha1_base;
@@ -208,6 +209,7 @@ class digest_client {
     ~realm_entry() { detail::wipe(ha1_base); }
   };
 
+  static void forget(realm_entry& e);  // unused from now on; its buffers are kept
   challenge_outcome decide(const digest_challenge& ch,
                            std::span<const std::string_view> sent) const;
 
@@ -215,7 +217,9 @@ class digest_client {
   std::string password_;  // wiped in the destructor and when moved from
   std::string only_realm_;
   std::function<std::string()> make_cnonce_;
-  std::vector<realm_entry> cache_;  // one entry per (kind, realm): a phone has one or two
+  // One entry per (kind, realm): a phone has one or two. Entries are reused, not erased: their
+  // strings keep their buffers (see the constructor).
+  std::vector<realm_entry> cache_;
 };
 
 }  // namespace sipfleet::sip

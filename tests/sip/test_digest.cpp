@@ -332,6 +332,47 @@ TEST_CASE("a wrong password is rejected by the server and the second challenge f
   CHECK(authorize(c, "REGISTER", register_uri).empty());
 }
 
+TEST_CASE("a realm dropped or cleared is answered afresh, its cached values replaced whole") {
+  // The cache reuses its entries' buffers (digest_client's constructor): what a dropped realm
+  // held must not leak into the next challenge's answer.
+  auto c = make_client();
+  const std::string long_nonce(200, 'n');
+  REQUIRE(challenge(c, challenge_kind::www,
+                    {"Digest realm=\"a-much-longer-realm-than-the-next.example\", nonce=\"" + long_nonce +
+                     "\", opaque=\"xyz\", algorithm=SHA-256, qop=auth"})
+              .verdict == challenge_verdict::retry);
+  auto sent = values(authorize(c, "REGISTER", register_uri));
+  REQUIRE(sent.size() == 1);
+  // The same nonce again: bad credentials, the realm is dropped.
+  REQUIRE(challenge(c, challenge_kind::www,
+                    {"Digest realm=\"a-much-longer-realm-than-the-next.example\", nonce=\"" + long_nonce +
+                     "\", opaque=\"xyz\", algorithm=SHA-256, qop=auth"},
+                    sent)
+              .verdict == challenge_verdict::fail_bad_credentials);
+  CHECK(authorize(c, "REGISTER", register_uri).empty());
+
+  // A server with the right password and a shorter realm, nonce, no opaque, MD5.
+  digest_server server({.realm = "example.com", .username = "alice", .password = std::string(password)});
+  REQUIRE(challenge(c, challenge_kind::www, {server.challenge("n1")}).verdict == challenge_verdict::retry);
+  auto hs = authorize(c, "REGISTER", register_uri);
+  REQUIRE(hs.size() == 1);
+  CHECK(server.verify(hs[0].value, "REGISTER", register_uri) == digest_check::ok);
+  CHECK(hs[0].value.find("opaque") == std::string::npos);
+  CHECK(hs[0].value.find("SHA-256") == std::string::npos);
+  CHECK(hs[0].value.find("nc=00000001") != std::string::npos);
+  CHECK(c.has_cached("example.com"));
+  CHECK_FALSE(c.has_cached("a-much-longer-realm-than-the-next.example"));
+
+  c.clear();
+  CHECK_FALSE(c.has_cached("example.com"));
+  CHECK(authorize(c, "REGISTER", register_uri).empty());
+  REQUIRE(challenge(c, challenge_kind::www, {server.challenge("n2")}).verdict == challenge_verdict::retry);
+  hs = authorize(c, "REGISTER", register_uri);
+  REQUIRE(hs.size() == 1);
+  CHECK(server.verify(hs[0].value, "REGISTER", register_uri) == digest_check::ok);
+  CHECK(hs[0].value.find("nc=00000001") != std::string::npos);
+}
+
 TEST_CASE("a new nonce without stale after a direct answer also means bad credentials") {
   // RFC 7616 §3.3: stale absent means the username/password are invalid; servers that send a
   // fresh nonce with every 401 would otherwise make the phone loop.
