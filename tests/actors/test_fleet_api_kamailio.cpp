@@ -75,6 +75,21 @@ TEST_CASE("phones added while running register, are listed, and go when deleted"
     CHECK(again.err().reason.rfind("exists: ", 0) == 0);
     CHECK(!f->has_phone("4103"));
   }
+  SUBCASE("phones added out of order are listed in user order; a user given twice is refused") {
+    REQUIRE(f->add_phones({.users = {"4105", "4099", "4103"}, .register_now = false}).ok());
+    std::size_t all_total = 0;
+    auto all = f->list_phones(std::nullopt, 0, 10, all_total);
+    CHECK(all_total == 6);
+    std::vector<std::string> users;
+    for (const auto& p : all) users.push_back(p.user);
+    CHECK(users == std::vector<std::string>{"4099", "4100", "4101", "4102", "4103", "4105"});
+    CHECK(f->has_phone("4099"));
+    auto twice = f->add_phones({.users = {"4200", "4201", "4200"}, .register_now = false});
+    REQUIRE(!twice.ok());
+    CHECK(twice.err().reason.rfind("exists: ", 0) == 0);
+    CHECK(!f->has_phone("4200"));
+    CHECK(!f->has_phone("4201"));
+  }
   SUBCASE("more than the capacity is refused") {
     std::vector<std::string> many;
     for (int u = 5000; u < 5098; ++u) many.push_back(std::to_string(u));
