@@ -67,6 +67,7 @@ std::string report_json(const report_inputs& in) {
                     {"send_errors", in.media->send_errors},
                     {"receive_errors", in.media->receive_errors},
                     {"malformed", in.media->malformed},
+                    {"worker_nice", in.media->worker_nice},
                     {"pacing_late_ms", {{"p50", in.media->late_p50_ms}, {"p99", in.media->late_p99_ms},
                                         {"max", in.media->late_max_ms}}}};
   } else {
@@ -148,8 +149,8 @@ void print_summary(std::FILE* out, const report_inputs& in) {
     std::fprintf(out, "  %-16s jitter p50 %.2f ms, p95 %.2f ms; MOS avg %.2f, min %.2f; DTMF %llu sent, %llu heard\n",
                  "", m.jitter_ms.p50, m.jitter_ms.p95, m.mos_avg, m.mos_min,
                  static_cast<unsigned long long>(m.digits_sent), static_cast<unsigned long long>(m.digits_received));
-    std::fprintf(out, "  %-16s packets left p50 %.2f ms, p99 %.2f ms after their due time\n", "", in.media->late_p50_ms,
-                 in.media->late_p99_ms);
+    std::fprintf(out, "  %-16s packets left p50 %.2f ms, p99 %.2f ms after their due time (media threads at nice %d)\n",
+                 "", in.media->late_p50_ms, in.media->late_p99_ms, in.media->worker_nice);
   }
   std::fprintf(out, "  %-16s %.1f s (registration %.1f s, calls %.1f s, shutdown %.1f s)\n", "duration",
                in.duration_s, in.phases.registration_s, in.phases.calls_s, in.phases.shutdown_s);

@@ -91,6 +91,10 @@ sip::result<bool> read_media_settings(raw_settings& raw, actors::fleet_options& 
   auto threads = count(raw, "media-threads", 64);
   if (!threads) return threads.err();
   f.media_engine.threads = static_cast<unsigned>(*threads);
+  int nice = 0;
+  if (!to_number(raw["media-nice"], nice) || nice < -20 || nice > 19)
+    return bad("media-nice", raw["media-nice"], "must be a whole number from -20 to 19");
+  f.media_engine.worker_nice = nice;
   return true;
 }
 
@@ -151,6 +155,7 @@ const std::vector<std::pair<std::string, std::string>>& run_option_defaults() {
       {"seed", "1"},               {"threads", "0"},            {"callees", ""},
       {"media", "on"},             {"codec", "PCMU"},           {"audio", ""},
       {"rtp-ports", "16384-32767"}, {"dtmf", ""},               {"media-threads", "0"},
+      {"media-nice", "-5"},
       {"call-records", ""},        {"api", "127.0.0.1:8080"},   {"api-token", ""},
       {"max-phones", "0"},         {"api-events-queue", "4096"},
   };
@@ -188,6 +193,9 @@ const std::map<std::string, std::string>& option_help() {
       {"rtp-ports", "Local ports for RTP (even) and RTCP (the odd one above), one pair per call end"},
       {"dtmf", "Digits the caller sends as RFC 4733 events once a call is answered, e.g. 123#"},
       {"media-threads", "Media engine threads (0: one per core)"},
+      {"media-nice", "Nice value of the media engine threads (-20 to 19), so that packets leave on time\n"
+                     "on a busy machine; below the process's own it needs root or CAP_SYS_NICE, and\n"
+                     "without them the threads keep the process's (the report's media.worker_nice)"},
       {"call-records", "Write every ended call (both sides) to this file, one JSON object per line:\n"
                        "times, end code and reason, and the call's media figures and DTMF digits"},
       {"api", "Serve the control API (REST and WebSocket) on HOST:PORT while running (port 0: any\n"

@@ -6,6 +6,8 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <pthread.h>
 #include <sched.h>
@@ -116,6 +118,7 @@ class worker {
       pin_to_own_cpu();
       // Its sleeps end within 10 us of the deadline, not the default 50 (timer slack).
       (void)prctl(PR_SET_TIMERSLACK, 10'000UL, 0UL, 0UL, 0UL);
+      set_nice();
       io_uring_params p{};
       p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
       p.cq_entries = ring_entries * 8;
@@ -179,6 +182,17 @@ class worker {
         return;
       }
     }
+  }
+
+  // Asks for options_.worker_nice for this thread (Linux: a thread's own nice value) and
+  // keeps what it got: refused, the thread keeps the process's.
+  void set_nice() {
+    const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+    if (options_.worker_nice != ::getpriority(PRIO_PROCESS, tid))
+      (void)::setpriority(PRIO_PROCESS, tid, options_.worker_nice);
+    errno = 0;
+    const int got = ::getpriority(PRIO_PROCESS, tid);
+    nice_ = errno == 0 ? got : 0;
   }
 
   // ---- control side (any thread) ----
@@ -288,6 +302,7 @@ class worker {
     t.receive_errors += receive_errors_;
     t.malformed += malformed_;
     t.overruns += overruns_;
+    t.worker_nice = nice_;
     t.late_samples += late_.samples;
     t.late_max_ms = std::max(t.late_max_ms, late_.max_ms);
     for (std::size_t b = 0; b < late.size(); ++b) late[b] += late_.counts[b];
@@ -659,6 +674,7 @@ class worker {
   msghdr recv_template_{};
   int returned_ = 0;  // buffers given back since the last advance
   int wake_fd_ = -1;
+  int nice_ = 0;  // set by the worker thread before the ring is made (ready's promise orders it)
   std::uint64_t wake_buf_ = 0;
   std::mt19937_64 rng_;
 

@@ -55,6 +55,10 @@ struct engine_options {
   std::chrono::milliseconds rtcp_interval{5000};
   std::chrono::microseconds pacing_tick{1000};
   std::chrono::milliseconds port_rest{2000};     // a closed call's port rests this long
+  // The workers' nice value (--media-nice). Below the process's own it needs root or
+  // CAP_SYS_NICE; refused, a worker keeps the process's. The worker that wakes on time beats
+  // the other threads on its CPU (the SIP I/O thread, CAF's workers, a local proxy) to it.
+  int worker_nice = 0;
 };
 
 // What offer/answer agreed for a call's audio stream (sip::negotiated_media, as the engine
@@ -82,6 +86,7 @@ struct engine_totals {
   std::uint64_t malformed = 0;
   std::uint64_t overruns = 0;         // a packet due while the previous send had not completed
   std::uint64_t open_failures = 0;    // no free port, or a socket error
+  int worker_nice = 0;                // the nice value the workers run at (read back)
   std::uint64_t late_samples = 0;     // packets in the lateness histogram
   double late_p50_ms = 0;
   double late_p99_ms = 0;

@@ -80,7 +80,8 @@ TEST_CASE("media flags: on by default, codec, ports, DTMF, threads and an audio 
     out.write(reinterpret_cast<const char*>(bytes), sizeof bytes);
   }
   const auto plan = make_run_plan({{"media", "on"}, {"codec", "PCMA"}, {"rtp-ports", "20000-20999"},
-                                   {"dtmf", "12*#"}, {"media-threads", "3"}, {"audio", raw_path}});
+                                   {"dtmf", "12*#"}, {"media-threads", "3"}, {"media-nice", "7"},
+                                   {"audio", raw_path}});
   std::remove(raw_path.c_str());
   REQUIRE_MESSAGE(plan.ok(), (plan.ok() ? "" : plan.err().reason));
   CHECK(plan->fleet.prototype.codec == sipfleet::sip::audio_codec::pcma);
@@ -88,10 +89,12 @@ TEST_CASE("media flags: on by default, codec, ports, DTMF, threads and an audio 
   CHECK(plan->fleet.media_engine.last_port == 20999);
   CHECK(plan->fleet.prototype.dtmf_after_answer == "12*#");
   CHECK(plan->fleet.media_engine.threads == 3);
+  CHECK(plan->fleet.media_engine.worker_nice == 7);
   CHECK(plan->fleet.media_engine.audio == std::vector<std::int16_t>{16, -16, 0x4000});
   const auto off = make_run_plan({{"media", "off"}});
   REQUIRE(off.ok());
   CHECK_FALSE(off->fleet.media);
+  CHECK(off->fleet.media_engine.worker_nice == -5);  // the default
 }
 
 TEST_CASE("a bad value is an error that names the option") {
@@ -103,6 +106,7 @@ TEST_CASE("a bad value is an error that names the option") {
       {"media", "yes"},          {"codec", "G729"},            {"rtp-ports", "20000"},
       {"rtp-ports", "30000-20000"}, {"rtp-ports", "80-200"},   {"rtp-ports", "20001-20002"},
       {"dtmf", "12x"},           {"media-threads", "many"},    {"audio", "/nonexistent/file.wav"},
+      {"media-nice", "-21"},     {"media-nice", "20"},         {"media-nice", "high"},
   };
   for (const auto& [name, value] : cases) {
     INFO(name << " = " << value);

@@ -5,10 +5,16 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <mutex>
 #include <thread>
@@ -228,4 +234,29 @@ TEST_CASE("engine: a used-up port range is a clear error, and closed ports come 
   e.close(again);
   CHECK(e.open("not-an-address", port, error).generation == 0);
   CHECK(error.find("not an IP address") != std::string::npos);
+}
+
+TEST_CASE("engine: its workers run at the nice value asked for, the rest of the process does not") {
+  // A nice value above the process's own needs no privilege, so this holds for any user.
+  errno = 0;
+  const int before = ::getpriority(PRIO_PROCESS, 0);  // this thread's
+  REQUIRE(errno == 0);
+  auto o = test_options();
+  o.worker_nice = std::min(before + 3, 19);
+  engine e(o);
+  CHECK(e.totals().worker_nice == o.worker_nice);
+  CHECK(::getpriority(PRIO_PROCESS, 0) == before);
+  // And the threads themselves, as ps would show them: the 19th field of /proc/.../stat.
+  int at_nice = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string line;
+    std::getline(in, line);
+    std::istringstream fields(line.substr(line.rfind(')') + 2));
+    std::string f;
+    for (int i = 3; i <= 19 && fields >> f; ++i) {
+    }
+    if (std::stoi(f) == o.worker_nice) ++at_nice;
+  }
+  CHECK(at_nice == 2);
 }
