@@ -163,8 +163,16 @@ bool take_rtp(stream_slot& s, std::span<const std::uint8_t> bytes, const sockadd
     return false;
   }
   ++s.packets_received;
-  if (!s.params.receive && s.started) return true;  // RFC 3264: we said we do not receive; ignore
   const header& h = p.packet.h;
+  const auto arrival = static_cast<std::uint32_t>(duration_cast<microseconds>(now - s.epoch).count() *
+                                                  clock_rate / 1'000'000);
+  if (!s.params.receive && s.started) {
+    // We said we do not receive (RFC 3264 §5.1: sendonly or inactive): no digits, no address
+    // learnt. A packet the peer sent before it knew (in flight as the hold took effect) still
+    // counts in its source's sequence: skipping it would count it as lost (A.3).
+    if (s.have_peer_ssrc && h.ssrc == s.peer_ssrc) s.rx.on_packet(h.sequence, h.timestamp, arrival);
+    return true;
+  }
   if (!s.have_peer_ssrc || h.ssrc != s.peer_ssrc) {
     if (s.have_peer_ssrc) s.rx_done.add(s.rx);
     s.rx = receiver_stats{};
@@ -172,8 +180,6 @@ bool take_rtp(stream_slot& s, std::span<const std::uint8_t> bytes, const sockadd
     s.have_peer_ssrc = true;
     s.peer_ssrc = h.ssrc;
   }
-  const auto arrival = static_cast<std::uint32_t>(duration_cast<microseconds>(now - s.epoch).count() *
-                                                  clock_rate / 1'000'000);
   s.rx.on_packet(h.sequence, h.timestamp, arrival);
   if (s.params.event_payload_type && h.payload_type == *s.params.event_payload_type) {
     if (const auto e = parse_event(p.packet.payload))

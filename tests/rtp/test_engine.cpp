@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -20,6 +21,8 @@
 #include <thread>
 
 #include "rtp/engine.hpp"
+#include "rtp/engine_stream.hpp"
+#include "rtp/packet.hpp"
 
 using namespace sipfleet::rtp;
 using namespace std::chrono_literals;
@@ -259,4 +262,38 @@ TEST_CASE("engine: its workers run at the nice value asked for, the rest of the 
     if (std::stoi(f) == o.worker_nice) ++at_nice;
   }
   CHECK(at_nice == 2);
+}
+
+TEST_CASE("engine stream: a packet in flight as we go on hold counts in the sequence, not as lost") {
+  // The holder answers sendonly and stops taking the peer's media (RFC 3264 §5.1), but the
+  // peer's packet sent before it learnt of the hold still arrives: it is neither lost nor
+  // taken as media. Seen as a lost packet in a hold test through Kamailio before.
+  using namespace sipfleet::rtp::detail;
+  stream_slot s;
+  s.started = true;
+  s.params.receive = true;
+  s.epoch = std::chrono::steady_clock::now();
+  sockaddr_storage from{};
+  auto* in = reinterpret_cast<sockaddr_in*>(&from);
+  in->sin_family = AF_INET;
+  in->sin_port = htons(40000);
+  in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::array<std::uint8_t, 172> bytes{};
+  auto arrive = [&](std::uint16_t seq) {
+    header h;
+    h.sequence = seq;
+    h.timestamp = seq * 160u;
+    h.ssrc = 0x1234;
+    write_header(h, bytes);
+    CHECK(take_rtp(s, bytes, from, std::chrono::steady_clock::now()));
+  };
+  for (std::uint16_t seq = 100; seq < 110; ++seq) arrive(seq);
+  s.params.receive = false;  // on hold: sendonly
+  arrive(110);               // sent before the peer knew
+  s.params.receive = true;   // resumed; the peer's stream goes on
+  for (std::uint16_t seq = 111; seq < 120; ++seq) arrive(seq);
+  const auto sum = summarize(s);
+  CHECK(sum.packets_received == 20);
+  CHECK(sum.lost == 0);
+  CHECK(sum.expected == sum.packets_received - 1);  // the first packet is A.1's probation
 }
