@@ -74,9 +74,13 @@ class user_index {
     std::sort(sorted_.begin() + mid, sorted_.end(), by_name());
     std::inplace_merge(sorted_.begin(), sorted_.begin() + mid, sorted_.end(), by_name());
   }
-  // Before the name is cleared.
-  void erase(std::string_view user) {
-    if (const auto it = lower(user); it != sorted_.end() && names_[*it] == user) sorted_.erase(it);
+  // Phone `index`, if it is still the one named `user` (before the name is cleared); false if
+  // not (a removal that raced with another one and a new phone of the same user).
+  bool erase(std::string_view user, std::size_t index) {
+    const auto it = lower(user);
+    if (it == sorted_.end() || *it != index || names_[*it] != user) return false;
+    sorted_.erase(it);
+    return true;
   }
   // Calls f(user, index) in user order.
   template <class F>
@@ -279,7 +283,7 @@ class fleet_impl final : public fleet, private phone_event_hook {
           .receive([](bool) {}, [](caf::error&) {});
     {
       std::unique_lock lock(users_mutex_);
-      index_of_.erase(user);
+      if (!index_of_.erase(user, index)) return sip::error{"no phone " + user};
       std::string().swap(user_of_[index]);
     }
     shared_.reg_state[index].store(0);

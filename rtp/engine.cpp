@@ -411,7 +411,8 @@ class worker {
         lock.unlock();
         // Completions asked for without waiting. Asked for as many as the queue holds: the
         // kernel runs at most that many deferred receives (io_uring_get_events asks for none,
-        // and then the kernel runs only ~20 and leaves the rest queued for later).
+        // and since Linux 6.13 the kernel then runs only ~20 and leaves the rest queued:
+        // measured here on 6.18 as jitter p50 of 5-27 ms).
         __kernel_timespec now_ts{};
         io_uring_cqe* got = nullptr;
         io_uring_submit_and_wait_timeout(&ring_, &got, ring_entries * 8, &now_ts, nullptr);

@@ -168,8 +168,9 @@ bool take_rtp(stream_slot& s, std::span<const std::uint8_t> bytes, const sockadd
                                                   clock_rate / 1'000'000);
   if (!s.params.receive && s.started) {
     // We said we do not receive (RFC 3264 §5.1: sendonly or inactive): no digits, no address
-    // learnt. A packet the peer sent before it knew (in flight as the hold took effect) still
-    // counts in its source's sequence: skipping it would count it as lost (A.3).
+    // learnt. What the peer's source still sends goes into its statistics: a packet sent
+    // before the peer knew (in flight as the hold took effect) would otherwise count as lost
+    // (A.3) after resume; a peer that ignores the hold has its packets counted as they came.
     if (s.have_peer_ssrc && h.ssrc == s.peer_ssrc) s.rx.on_packet(h.sequence, h.timestamp, arrival);
     return true;
   }

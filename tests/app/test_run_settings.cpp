@@ -107,6 +107,7 @@ TEST_CASE("a bad value is an error that names the option") {
       {"rtp-ports", "30000-20000"}, {"rtp-ports", "80-200"},   {"rtp-ports", "20001-20002"},
       {"dtmf", "12x"},           {"media-threads", "many"},    {"audio", "/nonexistent/file.wav"},
       {"media-nice", "-21"},     {"media-nice", "20"},         {"media-nice", "high"},
+      {"users", "1000-1999,1500-1599"},
   };
   for (const auto& [name, value] : cases) {
     INFO(name << " = " << value);

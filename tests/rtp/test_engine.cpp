@@ -244,6 +244,10 @@ TEST_CASE("engine: its workers run at the nice value asked for, the rest of the 
   errno = 0;
   const int before = ::getpriority(PRIO_PROCESS, 0);  // this thread's
   REQUIRE(errno == 0);
+  if (before > 16) {  // no room above it to tell the workers from the other threads
+    MESSAGE("skipped: this process already runs at nice " << before);
+    return;
+  }
   auto o = test_options();
   o.worker_nice = std::min(before + 3, 19);
   engine e(o);
