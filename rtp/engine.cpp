@@ -6,11 +6,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/socket.h>
-#include <pthread.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include <liburing.h>
@@ -34,6 +30,7 @@
 #include "rtp/g711.hpp"
 #include "rtp/port_pool.hpp"
 #include "rtp/rtcp.hpp"
+#include "rtp/worker_thread.hpp"
 
 namespace sipfleet::rtp {
 
@@ -115,10 +112,10 @@ class worker {
     std::promise<int> ready;
     auto ready_f = ready.get_future();
     thread_ = std::thread([this, &ready] {
-      pin_to_own_cpu();
+      pin_to_own_cpu(index_);
       // Its sleeps end within 10 us of the deadline, not the default 50 (timer slack).
       (void)prctl(PR_SET_TIMERSLACK, 10'000UL, 0UL, 0UL, 0UL);
-      set_nice();
+      nice_ = ask_nice(options_.worker_nice);
       io_uring_params p{};
       p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
       p.cq_entries = ring_entries * 8;
@@ -160,39 +157,6 @@ class worker {
     ::munmap(buf_ring_, sizeof(io_uring_buf) * recv_buffers);
     if (buffers_ != nullptr) ::munmap(buffers_, buffers_bytes);
     ::close(wake_fd_);
-  }
-
-  // Worker i runs on the i-th CPU this process may use (modulo their number). Two busy
-  // workers that the scheduler puts on one CPU take turns in slices of several ms: at 2,000
-  // calls on this 2-core VM, seconds with a pacing p99 of 25-30 ms, none once pinned.
-  void pin_to_own_cpu() const {
-    cpu_set_t allowed;
-    CPU_ZERO(&allowed);
-    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
-    const int count = CPU_COUNT(&allowed);
-    if (count <= 1) return;
-    int want = static_cast<int>(index_ % static_cast<unsigned>(count));
-    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-      if (!CPU_ISSET(cpu, &allowed)) continue;
-      if (want-- == 0) {
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        CPU_SET(cpu, &one);
-        (void)pthread_setaffinity_np(pthread_self(), sizeof one, &one);
-        return;
-      }
-    }
-  }
-
-  // Asks for options_.worker_nice for this thread (Linux: a thread's own nice value) and
-  // keeps what it got: refused, the thread keeps the process's.
-  void set_nice() {
-    const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
-    if (options_.worker_nice != ::getpriority(PRIO_PROCESS, tid))
-      (void)::setpriority(PRIO_PROCESS, tid, options_.worker_nice);
-    errno = 0;
-    const int got = ::getpriority(PRIO_PROCESS, tid);
-    nice_ = errno == 0 ? got : 0;
   }
 
   // ---- control side (any thread) ----
