@@ -5,11 +5,9 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <iterator>
-#include <string_view>
 #include <cmath>
 #include <cstdlib>
 
@@ -259,10 +257,8 @@ sip::result<std::vector<std::string>> parse_user_range(const std::string& text) 
     pos = comma + 1;
   }
   // Overlapping ranges (1000-1999,1500-1599) would make two phones of one user.
-  std::vector<std::string_view> sorted(users.begin(), users.end());
-  std::sort(sorted.begin(), sorted.end());
-  if (const auto twice = std::adjacent_find(sorted.begin(), sorted.end()); twice != sorted.end())
-    return sip::error{"user " + std::string(*twice) + " is given twice (the ranges overlap)"};
+  if (const auto twice = actors::repeated_user(users))
+    return sip::error{"user " + *twice + " is given twice (the ranges overlap)"};
   return users;
 }
 
