@@ -35,7 +35,7 @@ const std::set<std::string>& serve_options() {
   static const std::set<std::string> names = {
       "proxy",     "domain", "users",      "password",  "transport", "local-ip",    "sip-port",
       "register-rate", "expires", "answer-delay", "seed", "threads",   "media",       "codec",
-      "audio",     "rtp-ports", "media-threads", "media-nice", "api", "api-token", "max-phones",  "api-events-queue", "quiet"};
+      "audio",     "rtp-ports", "media-threads", "media-nice", "media-rt-priority", "api", "api-token", "max-phones",  "api-events-queue", "quiet"};
   return names;
 }
 

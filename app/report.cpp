@@ -68,6 +68,8 @@ std::string report_json(const report_inputs& in) {
                     {"receive_errors", in.media->receive_errors},
                     {"malformed", in.media->malformed},
                     {"worker_nice", in.media->worker_nice},
+                    {"worker_rt_priority", in.media->worker_rt_priority},
+                    {"rt_demotions", in.media->rt_demotions},
                     {"pacing_late_ms", {{"p50", in.media->late_p50_ms}, {"p99", in.media->late_p99_ms},
                                         {"max", in.media->late_max_ms}}}};
   } else {
@@ -149,8 +151,16 @@ void print_summary(std::FILE* out, const report_inputs& in) {
     std::fprintf(out, "  %-16s jitter p50 %.2f ms, p95 %.2f ms; MOS avg %.2f, min %.2f; DTMF %llu sent, %llu heard\n",
                  "", m.jitter_ms.p50, m.jitter_ms.p95, m.mos_avg, m.mos_min,
                  static_cast<unsigned long long>(m.digits_sent), static_cast<unsigned long long>(m.digits_received));
-    std::fprintf(out, "  %-16s packets left p50 %.2f ms, p99 %.2f ms after their due time (media threads at nice %d)\n",
-                 "", in.media->late_p50_ms, in.media->late_p99_ms, in.media->worker_nice);
+    char sched[96];
+    if (in.media->worker_rt_priority > 0)
+      std::snprintf(sched, sizeof sched, "SCHED_FIFO priority %d", in.media->worker_rt_priority);
+    else
+      std::snprintf(sched, sizeof sched, "nice %d", in.media->worker_nice);
+    std::fprintf(out, "  %-16s packets left p50 %.2f ms, p99 %.2f ms after their due time (media threads at %s)\n",
+                 "", in.media->late_p50_ms, in.media->late_p99_ms, sched);
+    if (in.media->rt_demotions > 0)
+      std::fprintf(out, "  %-16s %llu media thread(s) left real-time scheduling, behind for 200 ms (overloaded)\n", "",
+                   static_cast<unsigned long long>(in.media->rt_demotions));
   }
   std::fprintf(out, "  %-16s %.1f s (registration %.1f s, calls %.1f s, shutdown %.1f s)\n", "duration",
                in.duration_s, in.phases.registration_s, in.phases.calls_s, in.phases.shutdown_s);

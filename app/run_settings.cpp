@@ -95,6 +95,10 @@ sip::result<bool> read_media_settings(raw_settings& raw, actors::fleet_options& 
   if (!to_number(raw["media-nice"], nice) || nice < -20 || nice > 19)
     return bad("media-nice", raw["media-nice"], "must be a whole number from -20 to 19");
   f.media_engine.worker_nice = nice;
+  int rt = 0;
+  if (!to_number(raw["media-rt-priority"], rt) || rt < 0 || rt > 99)
+    return bad("media-rt-priority", raw["media-rt-priority"], "must be a whole number from 0 (off) to 99");
+  f.media_engine.worker_rt_priority = rt;
   return true;
 }
 
@@ -155,7 +159,7 @@ const std::vector<std::pair<std::string, std::string>>& run_option_defaults() {
       {"seed", "1"},               {"threads", "0"},            {"callees", ""},
       {"media", "on"},             {"codec", "PCMU"},           {"audio", ""},
       {"rtp-ports", "16384-32767"}, {"dtmf", ""},               {"media-threads", "0"},
-      {"media-nice", "-5"},
+      {"media-nice", "-5"},         {"media-rt-priority", "0"},
       {"call-records", ""},        {"api", "127.0.0.1:8080"},   {"api-token", ""},
       {"max-phones", "0"},         {"api-events-queue", "4096"},
   };
@@ -196,6 +200,13 @@ const std::map<std::string, std::string>& option_help() {
       {"media-nice", "Nice value of the media engine threads (-20 to 19), so that packets leave on time\n"
                      "on a busy machine; below the process's own it needs root or CAP_SYS_NICE, and\n"
                      "without them the threads keep the process's (the report's media.worker_nice)"},
+      {"media-rt-priority", "Real-time scheduling for the media engine threads: SCHED_FIFO at this priority\n"
+                            "(1 to 99; 0, the default: off). Packets then leave on time even while SIP\n"
+                            "threads or a local proxy keep the CPUs busy. Needs root, CAP_SYS_NICE or an\n"
+                            "RLIMIT_RTPRIO that allows it; refused, the threads keep normal scheduling. A\n"
+                            "thread behind for 200 ms (more streams than it can carry) goes back to normal\n"
+                            "scheduling so as not to starve SIP (the report's media.worker_rt_priority and\n"
+                            "media.rt_demotions)"},
       {"call-records", "Write every ended call (both sides) to this file, one JSON object per line:\n"
                        "times, end code and reason, and the call's media figures and DTMF digits"},
       {"api", "Serve the control API (REST and WebSocket) on HOST:PORT while running (port 0: any\n"

@@ -16,6 +16,8 @@
 #
 # Settings (environment): NS="500 1000 2000 5000" SIPP_NS="100 250 500 1000 2000 5000" (none: skip SIPp) WINDOW=6 CALL_RATE=500
 # KAM_CHILDREN=8 KAM_SHM=1024 KAM_PKG=32 BUILD=1 KEEP=0 (1: keep logs and reports)
+# MEDIA_RT=10: sipfleet's --media-rt-priority (SCHED_FIFO for the media threads where allowed;
+# 0: normal scheduling at --media-nice's default). The report says what applied.
 # Everything runs on 127.0.0.1 and is bounded: each run has a fixed number of calls and a hold.
 set -u
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,6 +30,7 @@ SIPP_NS="${SIPP_NS:-100 250 500 1000 2000 5000}"
 [[ "$SIPP_NS" == none ]] && SIPP_NS=""  # SIPP_NS=none: sipfleet only
 WINDOW="${WINDOW:-6}"
 CALL_RATE="${CALL_RATE:-500}"
+MEDIA_RT="${MEDIA_RT:-10}"
 KAM_CHILDREN="${KAM_CHILDREN:-8}"
 KAM_SHM="${KAM_SHM:-1024}"
 KAM_PKG="${KAM_PKG:-32}"
@@ -79,7 +82,7 @@ window() {
 # the hold that keeps every call up through the window: ramp, 2 s to settle, the window, 2 s
 hold_for() { calc "%.0f" "$1 / $CALL_RATE + 4 + $WINDOW"; }
 
-declare -A F_WLATE F_RATE F_DROP F_CPU F_OK F_LOST F_JIT F_LATE F_MOS F_SUST S_RATE S_DROP S_CPU S_OK S_SUST
+declare -A F_SCHED F_SETUP F_WLATE F_RATE F_DROP F_CPU F_OK F_LOST F_JIT F_LATE F_MOS F_SUST S_RATE S_DROP S_CPU S_OK S_SUST
 # ---- sipfleet: 2N phones, N calls among them ----------------------------------------------
 base=500000
 for n in $NS; do
@@ -91,7 +94,7 @@ for n in $NS; do
   first=$base; base=$((base + phones))
   timeout -s INT $((hold + n / 200 + 90)) "$BIN" run --api off --proxy "127.0.0.1:$KPORT" \
     --users "$first-$((first + phones - 1))" --register-rate 2000 --calls "$n" --call-rate "$CALL_RATE" \
-    --max-concurrent "$n" --hold "${hold}s" --rtp-ports 10000-59999 --report "$T/f$n.json" \
+    --max-concurrent "$n" --hold "${hold}s" --rtp-ports 10000-59999 --media-rt-priority "$MEDIA_RT" --report "$T/f$n.json" \
     >"$T/f$n.out" 2>"$T/f$n.err" &
   pid=$!
   lib_track_pid "$pid"
@@ -123,6 +126,8 @@ for n in $NS; do
     F_JIT[$n]="$(json "$j" '"%.2f/%.2f" % (r["media"]["jitter_ms"]["p50"], r["media"]["jitter_ms"]["p95"])')"
     F_LATE[$n]="$(json "$j" '"%.2f/%.2f" % (r["media"]["pacing_late_ms"]["p50"], r["media"]["pacing_late_ms"]["p99"])')"
     F_MOS[$n]="$(json "$j" '"%.2f/%.2f" % (r["media"]["mos"]["avg"], r["media"]["mos"]["min"])')"
+    F_SETUP[$n]="$(json "$j" '"%.0f/%.0f" % (r["calls"]["setup_ms"]["p50"], r["calls"]["setup_ms"]["p99"])')"
+    F_SCHED[$n]="$(json "$j" '("SCHED_FIFO %d" % r["media"]["worker_rt_priority"] if r["media"]["worker_rt_priority"] else "nice %d" % r["media"]["worker_nice"]) + ("" if not r["media"]["rt_demotions"] else ", %d left SCHED_FIFO (overloaded)" % r["media"]["rt_demotions"])')"
     due=$((n * 100))
     if (( all_up )) && [[ "${F_LOST[$n]}" == "0 "* ]] && (( drops == 0 )) &&
        awk -v ok="${F_OK[$n]}" -v n="$n" -v r="$rate" -v d="$due" 'BEGIN { exit !(ok >= 0.99 * n && r >= 0.99 * d) }'; then
@@ -231,6 +236,8 @@ for n in $NS; do
 done
 echo
 echo "largest N sustained: sipfleet $best_f, SIPp (rtp_stream) $best_s"
+echo "sipfleet's media threads (asked: --media-rt-priority $MEDIA_RT):$(for n in $NS; do printf ' N=%s %s;' "$n" "$(v "${F_SCHED[$n]:-}")"; done)"
+echo "sipfleet's call set-up p50/p99 ms (INVITE to 200, through the Kamailio that shares these cores):$(for n in $NS; do printf ' N=%s %s;' "$n" "$(v "${F_SETUP[$n]:-}")"; done)"
 echo "(SIPp's rtp_stream sends but does not read its sockets: what it receives is dropped by the kernel)"
 echo "targets: 2,000 calls with 0 loss and pacing p99 < 2 ms; 5,000 as the stretch"
 kamailio_stop

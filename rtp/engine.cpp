@@ -116,6 +116,7 @@ class worker {
       // Its sleeps end within 10 us of the deadline, not the default 50 (timer slack).
       (void)prctl(PR_SET_TIMERSLACK, 10'000UL, 0UL, 0UL, 0UL);
       nice_ = ask_nice(options_.worker_nice);
+      rt_priority_ = ask_rt_priority(options_.worker_rt_priority);
       io_uring_params p{};
       p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
       p.cq_entries = ring_entries * 8;
@@ -267,6 +268,8 @@ class worker {
     t.malformed += malformed_;
     t.overruns += overruns_;
     t.worker_nice = nice_;
+    t.worker_rt_priority = std::max(t.worker_rt_priority, rt_priority_);
+    t.rt_demotions += rt_demotions_;
     t.late_samples += late_.samples;
     t.late_max_ms = std::max(t.late_max_ms, late_.max_ms);
     for (std::size_t b = 0; b < late.size(); ++b) late[b] += late_.counts[b];
@@ -357,6 +360,7 @@ class worker {
     arm_wake();
     std::unique_lock lock(mutex_);
     while (!stop_) {
+      bool slept = true;  // this turn ended with time left before the next deadline
       apply_commands();
       send_due();
       // The next wake-up: half a tick before the earliest due packet, but not sooner than a
@@ -383,6 +387,7 @@ class worker {
         lock.lock();
         reap();
         lock.unlock();
+        slept = next > clock::now();
         const auto at = std::chrono::time_point_cast<nanoseconds>(next).time_since_epoch().count();
         const timespec until{.tv_sec = static_cast<time_t>(at / 1'000'000'000), .tv_nsec = static_cast<long>(at % 1'000'000'000)};
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) == EINTR) {
@@ -400,6 +405,12 @@ class worker {
       }
       lock.lock();
       woke_ = clock::now();
+      if (rt_priority_ > 0 &&
+          rt_guard_.behind_too_long(duration_cast<nanoseconds>(woke_.time_since_epoch()).count(), slept)) {
+        leave_rt(nice_);
+        rt_priority_ = 0;
+        ++rt_demotions_;
+      }
       reap();
     }
     // Shutting down: cancel everything so the ring can be torn down.
@@ -640,6 +651,10 @@ class worker {
   int returned_ = 0;  // buffers given back since the last advance
   int wake_fd_ = -1;
   int nice_ = 0;  // set by the worker thread before the ring is made (ready's promise orders it)
+  int rt_priority_ = 0;  // SCHED_FIFO priority, 0: normal scheduling (written under mutex_ after start)
+  std::uint64_t rt_demotions_ = 0;
+  // A real-time worker behind for 200 ms without a sleep goes back to normal scheduling.
+  overload_guard rt_guard_{200'000'000};
   std::uint64_t wake_buf_ = 0;
   std::mt19937_64 rng_;
 

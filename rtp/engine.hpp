@@ -59,6 +59,11 @@ struct engine_options {
   // CAP_SYS_NICE; refused, a worker keeps the process's. The worker that wakes on time beats
   // the other threads on its CPU (the SIP I/O thread, CAF's workers, a local proxy) to it.
   int worker_nice = 0;
+  // Real-time scheduling for the workers (--media-rt-priority): SCHED_FIFO at this priority
+  // (1..99), 0 for none. Needs root, CAP_SYS_NICE or RLIMIT_RTPRIO; refused, a worker keeps
+  // normal scheduling. A worker that falls behind for 200 ms without a sleep (more streams than
+  // it can carry) goes back to normal scheduling, so that it cannot starve SIP.
+  int worker_rt_priority = 0;
 };
 
 // What offer/answer agreed for a call's audio stream (sip::negotiated_media, as the engine
@@ -87,6 +92,8 @@ struct engine_totals {
   std::uint64_t overruns = 0;         // a packet due while the previous send had not completed
   std::uint64_t open_failures = 0;    // no free port, or a socket error
   int worker_nice = 0;                // the nice value the workers run at (read back)
+  int worker_rt_priority = 0;         // the SCHED_FIFO priority they run at now, 0: none (read back)
+  std::uint64_t rt_demotions = 0;     // workers put back to normal scheduling, overloaded
   std::uint64_t late_samples = 0;     // packets in the lateness histogram
   double late_p50_ms = 0;
   double late_p99_ms = 0;

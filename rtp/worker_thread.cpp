@@ -38,4 +38,21 @@ int ask_nice(int nice) {
   return errno == 0 ? got : 0;
 }
 
+int ask_rt_priority(int priority) {
+  if (priority <= 0) return 0;
+  sched_param param{};
+  param.sched_priority = priority;
+  if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) != 0) return 0;
+  int policy = 0;
+  if (pthread_getschedparam(pthread_self(), &policy, &param) != 0 || policy != SCHED_FIFO) return 0;
+  return param.sched_priority;
+}
+
+void leave_rt(int nice) {
+  sched_param param{};
+  param.sched_priority = 0;
+  (void)pthread_setschedparam(pthread_self(), SCHED_OTHER, &param);
+  (void)ask_nice(nice);
+}
+
 }  // namespace sipfleet::rtp::detail

@@ -15,4 +15,34 @@ void pin_to_own_cpu(unsigned index);
 // thread keeps the process's.
 int ask_nice(int nice);
 
+// Asks for real-time scheduling (SCHED_FIFO at `priority`, 1..99) for the calling thread and
+// returns the priority it runs at: 0 when refused (it needs root, CAP_SYS_NICE or an
+// RLIMIT_RTPRIO that allows it) or when `priority` is 0.
+int ask_rt_priority(int priority);
+
+// Puts the calling thread back under normal scheduling (SCHED_OTHER) at nice value `nice`.
+void leave_rt(int nice);
+
+// Watches a real-time worker for overload. A SCHED_FIFO thread that never sleeps takes its CPU
+// from every normal thread (the SIP I/O thread, a local proxy) but for the kernel's 5% RT
+// throttling, so SIP would stall behind media it cannot keep up with anyway. The worker tells
+// the guard, at each turn of its loop, whether it had time to sleep; the guard answers true
+// once it has been behind, without one sleep, for `limit_ns` or longer.
+class overload_guard {
+ public:
+  explicit overload_guard(long long limit_ns) : limit_ns_(limit_ns) {}
+  // now_ns: a monotonic clock; slept: the turn ended with time left before the next deadline.
+  bool behind_too_long(long long now_ns, bool slept) {
+    if (slept || since_ns_ < 0) {
+      since_ns_ = slept ? -1 : now_ns;
+      return false;
+    }
+    return now_ns - since_ns_ >= limit_ns_;
+  }
+
+ private:
+  long long limit_ns_;
+  long long since_ns_ = -1;  // when the current run of turns without a sleep began; -1: none
+};
+
 }  // namespace sipfleet::rtp::detail

@@ -81,7 +81,7 @@ TEST_CASE("media flags: on by default, codec, ports, DTMF, threads and an audio 
   }
   const auto plan = make_run_plan({{"media", "on"}, {"codec", "PCMA"}, {"rtp-ports", "20000-20999"},
                                    {"dtmf", "12*#"}, {"media-threads", "3"}, {"media-nice", "7"},
-                                   {"audio", raw_path}});
+                                   {"media-rt-priority", "10"}, {"audio", raw_path}});
   std::remove(raw_path.c_str());
   REQUIRE_MESSAGE(plan.ok(), (plan.ok() ? "" : plan.err().reason));
   CHECK(plan->fleet.prototype.codec == sipfleet::sip::audio_codec::pcma);
@@ -90,11 +90,13 @@ TEST_CASE("media flags: on by default, codec, ports, DTMF, threads and an audio 
   CHECK(plan->fleet.prototype.dtmf_after_answer == "12*#");
   CHECK(plan->fleet.media_engine.threads == 3);
   CHECK(plan->fleet.media_engine.worker_nice == 7);
+  CHECK(plan->fleet.media_engine.worker_rt_priority == 10);
   CHECK(plan->fleet.media_engine.audio == std::vector<std::int16_t>{16, -16, 0x4000});
   const auto off = make_run_plan({{"media", "off"}});
   REQUIRE(off.ok());
   CHECK_FALSE(off->fleet.media);
   CHECK(off->fleet.media_engine.worker_nice == -5);  // the default
+  CHECK(off->fleet.media_engine.worker_rt_priority == 0);  // off unless asked for
 }
 
 TEST_CASE("a bad value is an error that names the option") {
@@ -107,6 +109,7 @@ TEST_CASE("a bad value is an error that names the option") {
       {"rtp-ports", "30000-20000"}, {"rtp-ports", "80-200"},   {"rtp-ports", "20001-20002"},
       {"dtmf", "12x"},           {"media-threads", "many"},    {"audio", "/nonexistent/file.wav"},
       {"media-nice", "-21"},     {"media-nice", "20"},         {"media-nice", "high"},
+      {"media-rt-priority", "-1"}, {"media-rt-priority", "100"}, {"media-rt-priority", "fifo"},
       {"users", "1000-1999,1500-1599"},
   };
   for (const auto& [name, value] : cases) {

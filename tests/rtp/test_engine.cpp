@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -19,6 +21,8 @@
 #include <string>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "rtp/engine.hpp"
 #include "rtp/engine_stream.hpp"
@@ -300,4 +304,57 @@ TEST_CASE("engine stream: a packet in flight as we go on hold counts in the sequ
   CHECK(sum.packets_received == 20);
   CHECK(sum.lost == 0);
   CHECK(sum.expected == sum.packets_received - 1);  // the first packet is A.1's probation
+}
+
+namespace {
+// The scheduling of every thread of this process as /proc shows it: (policy, rt_priority),
+// the 41st and 40th fields of /proc/self/task/*/stat.
+std::vector<std::pair<int, int>> thread_scheduling() {
+  std::vector<std::pair<int, int>> out;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string line;
+    std::getline(in, line);
+    std::istringstream fields(line.substr(line.rfind(')') + 2));
+    std::string f, rt;
+    for (int i = 3; i <= 41 && fields >> f; ++i)
+      if (i == 40) rt = f;
+    out.emplace_back(std::stoi(f), std::stoi(rt));
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("engine: workers asked for real-time scheduling run SCHED_FIFO where allowed, and still carry a call") {
+  // Whether this process may use SCHED_FIFO at all (root, CAP_SYS_NICE or RLIMIT_RTPRIO).
+  bool allowed = false;
+  std::thread([&] {
+    sched_param p{};
+    p.sched_priority = 7;
+    allowed = pthread_setschedparam(pthread_self(), SCHED_FIFO, &p) == 0;
+  }).join();
+  auto o = test_options();
+  o.worker_rt_priority = 7;
+  engine e(o);
+  const auto threads = thread_scheduling();
+  const auto fifo7 = std::count(threads.begin(), threads.end(), std::pair{SCHED_FIFO, 7});
+  if (allowed) {
+    CHECK(e.totals().worker_rt_priority == 7);
+    CHECK(fifo7 == 2);  // the two workers, and no other thread
+  } else {
+    MESSAGE("SCHED_FIFO is not allowed here: checking that the refusal is reported");
+    CHECK(e.totals().worker_rt_priority == 0);
+    CHECK(fifo7 == 0);
+  }
+  CHECK(e.totals().rt_demotions == 0);
+  stream_params p;
+  auto c = open_pair(e, p);
+  std::this_thread::sleep_for(500ms);
+  const auto sa = e.close(c.a);
+  std::this_thread::sleep_for(50ms);
+  const auto sb = e.close(c.b);
+  CHECK(sa.packets_sent >= 20);
+  CHECK(sb.packets_received == sa.packets_sent);
+  CHECK(sb.lost == 0);
+  CHECK(e.totals().rt_demotions == 0);  // two streams are far from overloading a worker
 }
