@@ -159,7 +159,7 @@ void print_summary(std::FILE* out, const report_inputs& in) {
     std::fprintf(out, "  %-16s packets left p50 %.2f ms, p99 %.2f ms after their due time (media threads at %s)\n",
                  "", in.media->late_p50_ms, in.media->late_p99_ms, sched);
     if (in.media->rt_demotions > 0)
-      std::fprintf(out, "  %-16s %llu media thread(s) left real-time scheduling, behind for 200 ms (overloaded)\n", "",
+      std::fprintf(out, "  %-16s media threads left real-time scheduling %llu time(s), behind for 200 ms\n", "",
                    static_cast<unsigned long long>(in.media->rt_demotions));
   }
   std::fprintf(out, "  %-16s %.1f s (registration %.1f s, calls %.1f s, shutdown %.1f s)\n", "duration",

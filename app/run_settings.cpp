@@ -205,8 +205,8 @@ const std::map<std::string, std::string>& option_help() {
                             "threads or a local proxy keep the CPUs busy. Needs root, CAP_SYS_NICE or an\n"
                             "RLIMIT_RTPRIO that allows it; refused, the threads keep normal scheduling. A\n"
                             "thread behind for 200 ms (more streams than it can carry) goes back to normal\n"
-                            "scheduling so as not to starve SIP (the report's media.worker_rt_priority and\n"
-                            "media.rt_demotions)"},
+                            "scheduling so as not to starve SIP, and returns after keeping up for 1 s (the\n"
+                            "report's media.worker_rt_priority and media.rt_demotions)"},
       {"call-records", "Write every ended call (both sides) to this file, one JSON object per line:\n"
                        "times, end code and reason, and the call's media figures and DTMF digits"},
       {"api", "Serve the control API (REST and WebSocket) on HOST:PORT while running (port 0: any\n"

@@ -117,6 +117,7 @@ class worker {
       (void)prctl(PR_SET_TIMERSLACK, 10'000UL, 0UL, 0UL, 0UL);
       nice_ = ask_nice(options_.worker_nice);
       rt_priority_ = ask_rt_priority(options_.worker_rt_priority);
+      rt_granted_ = rt_priority_ > 0;
       io_uring_params p{};
       p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
       p.cq_entries = ring_entries * 8;
@@ -405,11 +406,18 @@ class worker {
       }
       lock.lock();
       woke_ = clock::now();
-      if (rt_priority_ > 0 &&
-          rt_guard_.behind_too_long(duration_cast<nanoseconds>(woke_.time_since_epoch()).count(), slept)) {
-        leave_rt(nice_);
-        rt_priority_ = 0;
-        ++rt_demotions_;
+      if (rt_granted_) {
+        switch (rt_guard_.turn(duration_cast<nanoseconds>(woke_.time_since_epoch()).count(), slept)) {
+          case overload_guard::verdict::stay: break;
+          case overload_guard::verdict::leave_rt:
+            leave_rt(nice_);
+            rt_priority_ = 0;
+            ++rt_demotions_;
+            break;
+          case overload_guard::verdict::back_to_rt:
+            rt_priority_ = ask_rt_priority(options_.worker_rt_priority);
+            break;
+        }
       }
       reap();
     }
@@ -653,8 +661,10 @@ class worker {
   int nice_ = 0;  // set by the worker thread before the ring is made (ready's promise orders it)
   int rt_priority_ = 0;  // SCHED_FIFO priority, 0: normal scheduling (written under mutex_ after start)
   std::uint64_t rt_demotions_ = 0;
-  // A real-time worker behind for 200 ms without a sleep goes back to normal scheduling.
-  overload_guard rt_guard_{200'000'000};
+  bool rt_granted_ = false;  // real-time scheduling was asked for and granted at start
+  // A real-time worker behind for 200 ms without a sleep goes back to normal scheduling, and
+  // comes back to real time after 1 s of keeping up.
+  overload_guard rt_guard_{200'000'000, 1'000'000'000};
   std::uint64_t wake_buf_ = 0;
   std::mt19937_64 rng_;
 

@@ -62,7 +62,8 @@ struct engine_options {
   // Real-time scheduling for the workers (--media-rt-priority): SCHED_FIFO at this priority
   // (1..99), 0 for none. Needs root, CAP_SYS_NICE or RLIMIT_RTPRIO; refused, a worker keeps
   // normal scheduling. A worker that falls behind for 200 ms without a sleep (more streams than
-  // it can carry) goes back to normal scheduling, so that it cannot starve SIP.
+  // it can carry, or a stall of the VM) goes back to normal scheduling, so that it cannot
+  // starve SIP, and returns to real time after keeping up for 1 s (worker_thread.hpp).
   int worker_rt_priority = 0;
 };
 
@@ -93,7 +94,7 @@ struct engine_totals {
   std::uint64_t open_failures = 0;    // no free port, or a socket error
   int worker_nice = 0;                // the nice value the workers run at (read back)
   int worker_rt_priority = 0;         // the SCHED_FIFO priority they run at now, 0: none (read back)
-  std::uint64_t rt_demotions = 0;     // workers put back to normal scheduling, overloaded
+  std::uint64_t rt_demotions = 0;     // times a worker left SCHED_FIFO, behind for 200 ms
   std::uint64_t late_samples = 0;     // packets in the lateness histogram
   double late_p50_ms = 0;
   double late_p99_ms = 0;

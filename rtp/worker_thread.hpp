@@ -26,23 +26,40 @@ void leave_rt(int nice);
 // Watches a real-time worker for overload. A SCHED_FIFO thread that never sleeps takes its CPU
 // from every normal thread (the SIP I/O thread, a local proxy) but for the kernel's 5% RT
 // throttling, so SIP would stall behind media it cannot keep up with anyway. The worker tells
-// the guard, at each turn of its loop, whether it had time to sleep; the guard answers true
-// once it has been behind, without one sleep, for `limit_ns` or longer.
+// the guard, at each turn of its loop, whether it had time to sleep before its next deadline.
+// - Behind for `limit_ns` without one sleep: leave real-time scheduling.
+// - A stall of the whole VM does that too (the backlog of a 40 ms stall takes a busy worker
+//   100 ms or more to clear), so a worker that has kept up since for `rest_ns` (no run of turns
+//   without a sleep as long as a tenth of the limit) comes back to it. One that cannot keep up
+//   stays where it is.
 class overload_guard {
  public:
-  explicit overload_guard(long long limit_ns) : limit_ns_(limit_ns) {}
+  enum class verdict { stay, leave_rt, back_to_rt };
+  overload_guard(long long limit_ns, long long rest_ns) : limit_ns_(limit_ns), rest_ns_(rest_ns) {}
   // now_ns: a monotonic clock; slept: the turn ended with time left before the next deadline.
-  bool behind_too_long(long long now_ns, bool slept) {
-    if (slept || since_ns_ < 0) {
-      since_ns_ = slept ? -1 : now_ns;
-      return false;
+  verdict turn(long long now_ns, bool slept) {
+    if (slept)
+      behind_since_ = -1;
+    else if (behind_since_ < 0)
+      behind_since_ = now_ns;
+    const long long behind = behind_since_ < 0 ? 0 : now_ns - behind_since_;
+    if (rt_) {
+      if (behind < limit_ns_) return verdict::stay;
+      rt_ = false;
+      calm_since_ = now_ns;
+      return verdict::leave_rt;
     }
-    return now_ns - since_ns_ >= limit_ns_;
+    if (behind >= limit_ns_ / 10) calm_since_ = now_ns;
+    if (now_ns - calm_since_ < rest_ns_) return verdict::stay;
+    rt_ = true;
+    return verdict::back_to_rt;
   }
 
  private:
-  long long limit_ns_;
-  long long since_ns_ = -1;  // when the current run of turns without a sleep began; -1: none
+  long long limit_ns_, rest_ns_;
+  long long behind_since_ = -1;  // when the current run of turns without a sleep began; -1: none
+  long long calm_since_ = 0;     // out of real time: since when it has kept up
+  bool rt_ = true;
 };
 
 }  // namespace sipfleet::rtp::detail
