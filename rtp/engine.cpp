@@ -95,8 +95,6 @@ double late_percentile(const std::vector<std::uint64_t>& counts, double q) {
   return static_cast<double>(counts.size()) * lateness_histogram::bucket_ms;
 }
 
-
-
 class worker {
  public:
   worker(unsigned index, const engine_options& options, const shared_audio& audio,
@@ -115,9 +113,7 @@ class worker {
       pin_to_own_cpu(index_);
       // Its sleeps end within 10 us of the deadline, not the default 50 (timer slack).
       (void)prctl(PR_SET_TIMERSLACK, 10'000UL, 0UL, 0UL, 0UL);
-      nice_ = ask_nice(options_.worker_nice);
-      rt_priority_ = ask_rt_priority(options_.worker_rt_priority);
-      rt_granted_ = rt_priority_ > 0;
+      scheduling_.apply();
       io_uring_params p{};
       p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
       p.cq_entries = ring_entries * 8;
@@ -268,9 +264,9 @@ class worker {
     t.receive_errors += receive_errors_;
     t.malformed += malformed_;
     t.overruns += overruns_;
-    t.worker_nice = nice_;
-    t.worker_rt_priority = std::max(t.worker_rt_priority, rt_priority_);
-    t.rt_demotions += rt_demotions_;
+    t.worker_nice = scheduling_.nice();
+    t.worker_rt_priority = std::max(t.worker_rt_priority, scheduling_.rt_priority());
+    t.rt_demotions += scheduling_.rt_demotions();
     t.late_samples += late_.samples;
     t.late_max_ms = std::max(t.late_max_ms, late_.max_ms);
     for (std::size_t b = 0; b < late.size(); ++b) late[b] += late_.counts[b];
@@ -406,19 +402,7 @@ class worker {
       }
       lock.lock();
       woke_ = clock::now();
-      if (rt_granted_) {
-        switch (rt_guard_.turn(duration_cast<nanoseconds>(woke_.time_since_epoch()).count(), slept)) {
-          case overload_guard::verdict::stay: break;
-          case overload_guard::verdict::leave_rt:
-            leave_rt(nice_);
-            rt_priority_ = 0;
-            ++rt_demotions_;
-            break;
-          case overload_guard::verdict::back_to_rt:
-            rt_priority_ = ask_rt_priority(options_.worker_rt_priority);
-            break;
-        }
-      }
+      scheduling_.turn(duration_cast<nanoseconds>(woke_.time_since_epoch()).count(), slept);
       reap();
     }
     // Shutting down: cancel everything so the ring can be torn down.
@@ -658,13 +642,8 @@ class worker {
   msghdr recv_template_{};
   int returned_ = 0;  // buffers given back since the last advance
   int wake_fd_ = -1;
-  int nice_ = 0;  // set by the worker thread before the ring is made (ready's promise orders it)
-  int rt_priority_ = 0;  // SCHED_FIFO priority, 0: normal scheduling (written under mutex_ after start)
-  std::uint64_t rt_demotions_ = 0;
-  bool rt_granted_ = false;  // real-time scheduling was asked for and granted at start
-  // A real-time worker behind for 200 ms without a sleep goes back to normal scheduling, and
-  // comes back to real time after 1 s of keeping up.
-  overload_guard rt_guard_{200'000'000, 1'000'000'000};
+  // applied by the worker thread before the ring is made (ready's promise orders it)
+  worker_scheduling scheduling_{options_.worker_nice, options_.worker_rt_priority};
   std::uint64_t wake_buf_ = 0;
   std::mt19937_64 rng_;
 

@@ -55,4 +55,23 @@ void leave_rt(int nice) {
   (void)ask_nice(nice);
 }
 
+void worker_scheduling::apply() {
+  nice_ = ask_nice(want_nice_);
+  rt_ = ask_rt_priority(want_rt_);
+  granted_ = rt_ > 0;
+}
+
+void worker_scheduling::turn(long long now_ns, bool slept) {
+  if (!granted_) return;
+  switch (guard_.turn(now_ns, slept)) {
+    case overload_guard::verdict::stay: break;
+    case overload_guard::verdict::leave_rt:
+      leave_rt(nice_);
+      rt_ = 0;
+      ++demotions_;
+      break;
+    case overload_guard::verdict::back_to_rt: rt_ = ask_rt_priority(want_rt_); break;
+  }
+}
+
 }  // namespace sipfleet::rtp::detail

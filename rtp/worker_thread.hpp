@@ -2,6 +2,8 @@
 // acts on the calling thread only.
 #pragma once
 
+#include <cstdint>
+
 namespace sipfleet::rtp::detail {
 
 // Pins the calling thread to the index-th CPU this process may use (modulo their number). Two
@@ -60,6 +62,30 @@ class overload_guard {
   long long behind_since_ = -1;  // when the current run of turns without a sleep began; -1: none
   long long calm_since_ = 0;     // out of real time: since when it has kept up
   bool rt_ = true;
+};
+
+// The scheduling of one worker thread: the nice value and SCHED_FIFO priority it asked for, what
+// it got, and the overload guard that moves it out of and back into real time. apply() and
+// turn() are called on the worker thread; the figures are read under the worker's lock, which
+// the worker holds when it calls turn().
+class worker_scheduling {
+ public:
+  worker_scheduling(int nice, int rt_priority) : want_nice_(nice), want_rt_(rt_priority) {}
+  // At the thread's start: the nice value, then SCHED_FIFO if asked for.
+  void apply();
+  // Once per turn of the worker's loop (see overload_guard::turn).
+  void turn(long long now_ns, bool slept);
+  int nice() const { return nice_; }
+  int rt_priority() const { return rt_; }  // now; 0: normal scheduling
+  std::uint64_t rt_demotions() const { return demotions_; }
+
+ private:
+  int want_nice_, want_rt_;
+  int nice_ = 0, rt_ = 0;
+  bool granted_ = false;  // SCHED_FIFO was granted at the start: the guard then applies
+  std::uint64_t demotions_ = 0;
+  // behind for 200 ms: out of real time; kept up for 1 s: back
+  overload_guard guard_{200'000'000, 1'000'000'000};
 };
 
 }  // namespace sipfleet::rtp::detail
