@@ -25,6 +25,7 @@
 #include "actors/shared_state.hpp"
 #include "actors/supervisors.hpp"
 #include "actors/timer_wheel.hpp"
+#include "actors/ua/user_range.hpp"
 
 namespace sipfleet::actors {
 namespace {
@@ -230,7 +231,7 @@ class fleet_impl final : public fleet, private phone_event_hook {
       std::unique_lock lock(users_mutex_);
       for (const auto& u : g.users)
         if (index_of_.contains(u)) return sip::error{"exists: phone " + u + " exists"};
-      if (const auto twice = repeated_user(g.users)) return sip::error{"exists: phone " + *twice + " is given twice"};
+      if (const auto twice = ua::repeated_user(g.users)) return sip::error{"exists: phone " + *twice + " is given twice"};
       if (g.users.size() > capacity_ - next_index_)
         return sip::error{"full: room for " + std::to_string(capacity_ - next_index_) +
                           " more phones (--max-phones " + std::to_string(capacity_) + ")"};
@@ -592,14 +593,6 @@ class fleet_impl final : public fleet, private phone_event_hook {
 };
 
 }  // namespace
-
-std::optional<std::string> repeated_user(const std::vector<std::string>& users) {
-  std::vector<std::string_view> sorted(users.begin(), users.end());
-  std::sort(sorted.begin(), sorted.end());
-  if (const auto twice = std::adjacent_find(sorted.begin(), sorted.end()); twice != sorted.end())
-    return std::string(*twice);
-  return std::nullopt;
-}
 
 sip::result<std::unique_ptr<fleet>> fleet::create(fleet_options options, run_stats& stats) {
   if (options.users.empty() && options.capacity == 0) return sip::error{"--users: no phones to create"};

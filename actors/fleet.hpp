@@ -21,10 +21,6 @@
 
 namespace sipfleet::actors {
 
-// A user name given more than once in `users` (one of them), if any: a fleet holds one phone
-// per user.
-std::optional<std::string> repeated_user(const std::vector<std::string>& users);
-
 struct fleet_options {
   ua::phone_config prototype{};          // proxy, domain, transport, expires, behaviour, timers
   std::vector<std::string> users{};      // one phone per user, made at once

@@ -1,6 +1,7 @@
 // Settings of `sipfleet run` (see run_settings.hpp).
 #include "app/run_settings.hpp"
 
+#include "actors/ua/user_range.hpp"
 #include "rtp/audio.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -243,34 +244,8 @@ sip::result<std::chrono::milliseconds> parse_duration(const std::string& text) {
 }
 
 sip::result<std::vector<std::string>> parse_user_range(const std::string& text) {
-  std::vector<std::string> users;
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    const auto comma = text.find(',', pos);
-    const auto part = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    const auto dash = part.find('-');
-    const auto first_text = part.substr(0, dash);
-    const auto last_text = dash == std::string::npos ? first_text : part.substr(dash + 1);
-    std::uint64_t first = 0;
-    std::uint64_t last = 0;
-    if (!to_number(first_text, first) || !to_number(last_text, last) || last < first)
-      return sip::error{"expected ranges of user numbers like 1000-1999"};
-    if (last - first >= 10'000'000 || users.size() + (last - first) >= 10'000'000)
-      return sip::error{"more than 10,000,000 phones"};
-    // Keep the width of the first number (0100-0199 stays zero-padded).
-    const std::size_t width = first_text.size();
-    for (std::uint64_t u = first; u <= last; ++u) {
-      std::string s = std::to_string(u);
-      if (s.size() < width) s.insert(0, width - s.size(), '0');
-      users.push_back(std::move(s));
-    }
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  // Overlapping ranges (1000-1999,1500-1599) would make two phones of one user.
-  if (const auto twice = actors::repeated_user(users))
-    return sip::error{"user " + *twice + " is given twice (the ranges overlap)"};
-  return users;
+  // Overlapping ranges (1000-1999,1500-1599) would make two phones of one user: refused too.
+  return ua::expand_user_ranges(text, 10'000'000);
 }
 
 sip::result<raw_settings> read_yaml_settings(const std::string& path) {

@@ -6,7 +6,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <set>
+
+#include "actors/ua/user_range.hpp"
 
 namespace sipfleet::control_api {
 
@@ -150,39 +151,9 @@ outcome<std::size_t> query_number(const query_params& q, std::string_view name,
 
 outcome<std::vector<std::string>> parse_users(std::string_view name, std::string_view text,
                                               std::size_t max_users) {
-  const auto fail = [&](std::string why) {
-    return bad_input("bad_field", quoted(name) + ": " + why);
-  };
-  std::vector<std::string> users;
-  std::set<std::string> seen;
-  for (std::size_t pos = 0; pos <= text.size();) {
-    const auto comma = std::min(text.find(',', pos), text.size());
-    auto part = text.substr(pos, comma - pos);
-    pos = comma + 1;
-    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
-    const auto dash = part.find('-');
-    const auto first_text = part.substr(0, dash);
-    const auto last_text = dash == std::string_view::npos ? first_text : part.substr(dash + 1);
-    // 18 digits keep every value below 2^63.
-    if (!all_digits(first_text) || !all_digits(last_text) || first_text.size() > 18 ||
-        last_text.size() > 18)
-      return fail("expected user numbers or ranges like 1000-1099,2000-2005, not " + quoted(part));
-    const auto first = std::stoull(std::string(first_text));
-    const auto last = std::stoull(std::string(last_text));
-    if (last < first) return fail("the range " + quoted(part) + " ends before it starts");
-    if (first_text.front() == '0' && first_text.size() > 1 && last_text.size() != first_text.size())
-      return fail("a zero-padded range needs both ends the same width, not " + quoted(part));
-    if (last - first >= max_users || users.size() + (last - first) >= max_users)
-      return fail("more than " + std::to_string(max_users) + " users in one request");
-    for (auto u = first; u <= last; ++u) {
-      std::string s = std::to_string(u);
-      if (s.size() < first_text.size()) s.insert(0, first_text.size() - s.size(), '0');
-      if (!seen.insert(s).second) return fail("user " + s + " is given twice");
-      users.push_back(std::move(s));
-    }
-  }
-  return users;
+  auto users = ua::expand_user_ranges(text, max_users);
+  if (!users) return bad_input("bad_field", quoted(name) + ": " + users.err().reason);
+  return std::move(*users);
 }
 
 // No host names: the phones send to an address, and resolving here would block the router.
