@@ -36,9 +36,7 @@ extern "C" void on_sigint(int sig) {
 }
 
 struct run_cli {
-  std::map<std::string, std::string> values;
-  std::map<std::string, CLI::Option*> options;
-  std::string config;
+  settings_cli settings;
   bool quiet = false;
   CLI::Option* quiet_option = nullptr;
 };
@@ -68,17 +66,12 @@ void status_line(const actors::run_stats& s, const actors::campaign_progress& p,
 }
 
 int run(run_cli& cli) {
-  raw_settings raw;
-  if (!cli.config.empty()) {
-    auto file = read_yaml_settings(cli.config);
-    if (!file) {
-      std::fprintf(stderr, "sipfleet run: %s\n", file.err().reason.c_str());
-      return 2;
-    }
-    raw = std::move(file).value();
+  auto merged = cli.settings.merged();
+  if (!merged) {
+    std::fprintf(stderr, "sipfleet run: %s\n", merged.err().reason.c_str());
+    return 2;
   }
-  for (const auto& [name, opt] : cli.options)
-    if (opt->count() > 0) raw[name] = cli.values[name];  // flags win over the file
+  raw_settings raw = std::move(merged).value();
   if (cli.quiet_option->count() > 0) raw["quiet"] = cli.quiet ? "true" : "false";
 
   auto plan = make_run_plan(raw);
@@ -243,13 +236,7 @@ void add_run_command(CLI::App& app) {
       "Exit status: 0 all phones registered and failed calls within --max-failed-pct, 1 a\n"
       "threshold missed, 2 usage or configuration error. Ctrl-C stops placing calls, hangs up,\n"
       "unregisters and prints the report.");
-  cmd->add_option("--config", cli->config, "YAML file with the same option names (e.g. 'calls: 100')");
-  for (const auto& [name, def] : run_option_defaults()) {
-    if (name == "quiet") continue;
-    const auto& help = option_help().at(name);
-    auto* opt = cmd->add_option("--" + name, cli->values[name], help + (def.empty() ? "" : " [default: " + def + "]"));
-    cli->options[name] = opt;
-  }
+  cli->settings.add_to(*cmd);
   cli->quiet_option = cmd->add_flag("--quiet", cli->quiet, "No status line");
   cmd->callback([cli] { set_exit_code(run(*cli)); });
 }

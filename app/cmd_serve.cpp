@@ -35,28 +35,17 @@ const std::set<std::string>& serve_options() {
   static const std::set<std::string> names = {
       "proxy",     "domain", "users",      "password",  "transport", "local-ip",    "sip-port",
       "register-rate", "expires", "answer-delay", "seed", "threads",   "media",       "codec",
-      "audio",     "rtp-ports", "media-threads", "media-nice", "media-rt-priority", "api", "api-token", "max-phones",  "api-events-queue", "quiet"};
+      "audio",     "rtp-ports", "media-threads", "media-nice", "media-rt-priority", "api", "api-token", "max-phones",  "api-events-queue"};
   return names;
 }
 
-struct serve_cli {
-  std::map<std::string, std::string> values;
-  std::map<std::string, CLI::Option*> options;
-  std::string config;
-};
-
-int serve(serve_cli& cli) {
-  raw_settings raw;
-  if (!cli.config.empty()) {
-    auto file = read_yaml_settings(cli.config);
-    if (!file) {
-      std::fprintf(stderr, "sipfleet serve: %s\n", file.err().reason.c_str());
-      return 2;
-    }
-    raw = std::move(file).value();
+int serve(const settings_cli& cli) {
+  auto merged = cli.merged();
+  if (!merged) {
+    std::fprintf(stderr, "sipfleet serve: %s\n", merged.err().reason.c_str());
+    return 2;
   }
-  for (const auto& [name, opt] : cli.options)
-    if (opt->count() > 0) raw[name] = cli.values[name];
+  raw_settings raw = std::move(merged).value();
   if (raw.count("users") == 0) raw["users"] = "";  // no phones until the API makes them
   if (raw.count("max-phones") == 0) raw["max-phones"] = "100000";
   auto plan = make_run_plan(raw);
@@ -104,7 +93,7 @@ int serve(serve_cli& cli) {
 }  // namespace
 
 void add_serve_command(CLI::App& app) {
-  auto cli = std::make_shared<serve_cli>();
+  auto cli = std::make_shared<settings_cli>();
   auto* cmd = app.add_subcommand(
       "serve",
       "Serve the control API (REST and WebSocket) with no load of its own: phones are made,\n"
@@ -112,16 +101,8 @@ void add_serve_command(CLI::App& app) {
       "  curl -X POST localhost:8080/v1/phones -d '{\"users\":\"1000-1009\",\"password\":\"pw{user}\"}'\n"
       "  curl -X POST localhost:8080/v1/phones/1000/calls -d '{\"to\":\"1001\"}'\n"
       "The API is described at GET /v1/openapi.json. Ctrl-C hangs up, unregisters and exits.");
-  cmd->add_option("--config", cli->config, "YAML file with the same option names");
-  for (const auto& [name, def] : run_option_defaults()) {
-    if (!serve_options().contains(name) || name == "quiet") continue;
-    std::string shown = def;
-    if (name == "users") shown = "";  // none until the API makes them
-    if (name == "max-phones") shown = "100000";
-    const auto& help = option_help().at(name);
-    cli->options[name] =
-        cmd->add_option("--" + name, cli->values[name], help + (shown.empty() ? "" : " [default: " + shown + "]"));
-  }
+  // none until the API makes them; room for 100,000 (serve's defaults, set in serve())
+  cli->add_to(*cmd, serve_options(), {{"users", ""}, {"max-phones", "100000"}});
   cmd->callback([cli] { set_exit_code(serve(*cli)); });
 }
 
