@@ -69,6 +69,8 @@ std::string report_json(const report_inputs& in) {
                     {"malformed", in.media->malformed},
                     {"worker_nice", in.media->worker_nice},
                     {"worker_rt_priority", in.media->worker_rt_priority},
+                    {"rt_workers", in.media->rt_workers},
+                    {"workers", in.media->workers},
                     {"rt_demotions", in.media->rt_demotions},
                     {"pacing_late_ms", {{"p50", in.media->late_p50_ms}, {"p99", in.media->late_p99_ms},
                                         {"max", in.media->late_max_ms}}}};
@@ -153,7 +155,8 @@ void print_summary(std::FILE* out, const report_inputs& in) {
                  static_cast<unsigned long long>(m.digits_sent), static_cast<unsigned long long>(m.digits_received));
     char sched[96];
     if (in.media->worker_rt_priority > 0)
-      std::snprintf(sched, sizeof sched, "SCHED_FIFO priority %d", in.media->worker_rt_priority);
+      std::snprintf(sched, sizeof sched, "SCHED_FIFO priority %d: %u of %u", in.media->worker_rt_priority,
+                    in.media->rt_workers, in.media->workers);
     else
       std::snprintf(sched, sizeof sched, "nice %d", in.media->worker_nice);
     std::fprintf(out, "  %-16s packets left p50 %.2f ms, p99 %.2f ms after their due time (media threads at %s)\n",

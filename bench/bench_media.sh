@@ -127,7 +127,7 @@ for n in $NS; do
     F_LATE[$n]="$(json "$j" '"%.2f/%.2f" % (r["media"]["pacing_late_ms"]["p50"], r["media"]["pacing_late_ms"]["p99"])')"
     F_MOS[$n]="$(json "$j" '"%.2f/%.2f" % (r["media"]["mos"]["avg"], r["media"]["mos"]["min"])')"
     F_SETUP[$n]="$(json "$j" '"%.0f/%.0f" % (r["calls"]["setup_ms"]["p50"], r["calls"]["setup_ms"]["p99"])')"
-    F_SCHED[$n]="$(json "$j" '("SCHED_FIFO %d" % r["media"]["worker_rt_priority"] if r["media"]["worker_rt_priority"] else "nice %d" % r["media"]["worker_nice"]) + ("" if not r["media"]["rt_demotions"] else ", left SCHED_FIFO %d time(s)" % r["media"]["rt_demotions"])')"
+    F_SCHED[$n]="$(json "$j" '("SCHED_FIFO %d (%d of %d at the end)" % (r["media"]["worker_rt_priority"], r["media"]["rt_workers"], r["media"]["workers"]) if r["media"]["worker_rt_priority"] else "nice %d" % r["media"]["worker_nice"]) + ("" if not r["media"]["rt_demotions"] else ", left SCHED_FIFO %d time(s)" % r["media"]["rt_demotions"])')"
     due=$((n * 100))
     if (( all_up )) && [[ "${F_LOST[$n]}" == "0 "* ]] && (( drops == 0 )) &&
        awk -v ok="${F_OK[$n]}" -v n="$n" -v r="$rate" -v d="$due" 'BEGIN { exit !(ok >= 0.99 * n && r >= 0.99 * d) }'; then

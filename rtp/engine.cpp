@@ -265,6 +265,8 @@ class worker {
     t.malformed += malformed_;
     t.overruns += overruns_;
     t.worker_nice = scheduling_.nice();
+    ++t.workers;
+    if (scheduling_.rt_priority() > 0) ++t.rt_workers;
     t.worker_rt_priority = std::max(t.worker_rt_priority, scheduling_.rt_priority());
     t.rt_demotions += scheduling_.rt_demotions();
     t.late_samples += late_.samples;
@@ -400,9 +402,11 @@ class worker {
         io_uring_cqe* first = nullptr;
         io_uring_submit_and_wait_timeout(&ring_, &first, 1, &ts, nullptr);
       }
+      const auto woke = clock::now();
+      // Before the lock: leaving SCHED_FIFO may switch to another thread at once.
+      scheduling_.turn(duration_cast<nanoseconds>(woke.time_since_epoch()).count(), slept);
       lock.lock();
-      woke_ = clock::now();
-      scheduling_.turn(duration_cast<nanoseconds>(woke_.time_since_epoch()).count(), slept);
+      woke_ = woke;
       reap();
     }
     // Shutting down: cancel everything so the ring can be torn down.

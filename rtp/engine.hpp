@@ -93,7 +93,9 @@ struct engine_totals {
   std::uint64_t overruns = 0;         // a packet due while the previous send had not completed
   std::uint64_t open_failures = 0;    // no free port, or a socket error
   int worker_nice = 0;                // the nice value the workers run at (read back)
-  int worker_rt_priority = 0;         // the SCHED_FIFO priority they run at now, 0: none (read back)
+  unsigned workers = 0;               // media worker threads
+  unsigned rt_workers = 0;            // of them, those at SCHED_FIFO now
+  int worker_rt_priority = 0;         // the highest SCHED_FIFO priority one runs at now, 0: none
   std::uint64_t rt_demotions = 0;     // times a worker left SCHED_FIFO, behind for 200 ms
   std::uint64_t late_samples = 0;     // packets in the lateness histogram
   double late_p50_ms = 0;

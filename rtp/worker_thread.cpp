@@ -70,7 +70,10 @@ void worker_scheduling::turn(long long now_ns, bool slept) {
       rt_ = 0;
       ++demotions_;
       break;
-    case overload_guard::verdict::back_to_rt: rt_ = ask_rt_priority(want_rt_); break;
+    case overload_guard::verdict::back_to_rt:
+      rt_ = ask_rt_priority(want_rt_);
+      if (rt_ == 0) guard_.refused(now_ns);  // the privilege is gone: the guard knows it is out
+      break;
   }
 }
 

@@ -2,6 +2,7 @@
 // acts on the calling thread only.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 namespace sipfleet::rtp::detail {
@@ -56,6 +57,12 @@ class overload_guard {
     rt_ = true;
     return verdict::back_to_rt;
   }
+  // The thread could not go back to real time (back_to_rt refused): it is out again, and tries
+  // once more after another `rest_ns` of keeping up.
+  void refused(long long now_ns) {
+    rt_ = false;
+    calm_since_ = now_ns;
+  }
 
  private:
   long long limit_ns_, rest_ns_;
@@ -66,8 +73,8 @@ class overload_guard {
 
 // The scheduling of one worker thread: the nice value and SCHED_FIFO priority it asked for, what
 // it got, and the overload guard that moves it out of and back into real time. apply() and
-// turn() are called on the worker thread; the figures are read under the worker's lock, which
-// the worker holds when it calls turn().
+// turn() are called on the worker thread (turn() without the worker's lock: leaving SCHED_FIFO
+// lets the scheduler switch away at once); the figures may be read from any thread.
 class worker_scheduling {
  public:
   worker_scheduling(int nice, int rt_priority) : want_nice_(nice), want_rt_(rt_priority) {}
@@ -76,14 +83,15 @@ class worker_scheduling {
   // Once per turn of the worker's loop (see overload_guard::turn).
   void turn(long long now_ns, bool slept);
   int nice() const { return nice_; }
-  int rt_priority() const { return rt_; }  // now; 0: normal scheduling
-  std::uint64_t rt_demotions() const { return demotions_; }
+  int rt_priority() const { return rt_.load(std::memory_order_relaxed); }  // now; 0: normal scheduling
+  std::uint64_t rt_demotions() const { return demotions_.load(std::memory_order_relaxed); }
 
  private:
   int want_nice_, want_rt_;
-  int nice_ = 0, rt_ = 0;
+  int nice_ = 0;  // written by apply() only, before the engine reads it (its ready promise)
+  std::atomic<int> rt_{0};
   bool granted_ = false;  // SCHED_FIFO was granted at the start: the guard then applies
-  std::uint64_t demotions_ = 0;
+  std::atomic<std::uint64_t> demotions_{0};
   // behind for 200 ms: out of real time; kept up for 1 s: back
   overload_guard guard_{200'000'000, 1'000'000'000};
 };

@@ -72,3 +72,23 @@ TEST_CASE("overload guard: a worker that never keeps up stays out of real time")
   CHECK(left == 1);
   CHECK(returned == 0);
 }
+
+TEST_CASE("overload guard: a return to real time that is refused leaves it out, to try again after the rest time") {
+  overload_guard g(200 * ms, 1000 * ms);
+  long long t = 0;
+  for (; t <= 200 * ms; t += ms) (void)g.turn(t, false);  // out at 200 ms
+  long long back = -1;
+  for (; t < 3000 * ms && back < 0; t += ms)
+    if (g.turn(t, true) == verdict::back_to_rt) back = t;
+  REQUIRE(back >= 0);
+  g.refused(back);  // e.g. the privilege was dropped meanwhile
+  // out, not in: 200 ms behind now is not another departure
+  int left = 0;
+  long long again = -1;
+  for (t = back + ms; t < back + 300 * ms; t += ms) left += g.turn(t, false) == verdict::leave_rt;
+  CHECK(left == 0);
+  for (; t < back + 3000 * ms && again < 0; t += ms)
+    if (g.turn(t, true) == verdict::back_to_rt) again = t;
+  REQUIRE(again >= 0);
+  CHECK(again - (back + 299 * ms) >= 999 * ms);  // a full rest after the last run behind
+}
