@@ -67,6 +67,24 @@ call_ends open_pair(engine& e, const stream_params& base, std::uint64_t tag_a = 
   return c;
 }
 
+// The fields of /proc/self/task/*/stat, one vector per thread of this process, indexed by
+// field number as proc(5) counts them (19: nice, 40: rt_priority, 41: policy).
+std::vector<std::vector<std::string>> thread_stats() {
+  std::vector<std::vector<std::string>> out;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string line;
+    std::getline(in, line);
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;  // the thread ended while we read
+    std::vector<std::string> fields(3);  // 1 (pid) and 2 (comm) left empty
+    std::istringstream rest(line.substr(close + 2));
+    for (std::string f; rest >> f;) fields.push_back(f);
+    out.push_back(std::move(fields));
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("engine: a G.711 call both ways, no loss, MOS of clean G.711, RTCP round trip") {
@@ -259,18 +277,8 @@ TEST_CASE("engine: its workers run at the nice value asked for, the rest of the 
   CHECK(::getpriority(PRIO_PROCESS, 0) == before);
   // And the threads themselves, as ps would show them: the 19th field of /proc/.../stat.
   int at_nice = 0;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream in(task.path() / "stat");
-    std::string line;
-    std::getline(in, line);
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) continue;  // the thread ended while we read
-    std::istringstream fields(line.substr(close + 2));
-    std::string f;
-    for (int i = 3; i <= 19 && fields >> f; ++i) {
-    }
-    if (std::stoi(f) == o.worker_nice) ++at_nice;
-  }
+  for (const auto& t : thread_stats())
+    if (t.size() > 19 && std::stoi(t[19]) == o.worker_nice) ++at_nice;
   CHECK(at_nice == 2);
 }
 
@@ -308,27 +316,6 @@ TEST_CASE("engine stream: a packet in flight as we go on hold counts in the sequ
   CHECK(sum.expected == sum.packets_received - 1);  // the first packet is A.1's probation
 }
 
-namespace {
-// The scheduling of every thread of this process as /proc shows it: (policy, rt_priority),
-// the 41st and 40th fields of /proc/self/task/*/stat.
-std::vector<std::pair<int, int>> thread_scheduling() {
-  std::vector<std::pair<int, int>> out;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream in(task.path() / "stat");
-    std::string line;
-    std::getline(in, line);
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) continue;  // the thread ended while we read
-    std::istringstream fields(line.substr(close + 2));
-    std::string f, rt;
-    for (int i = 3; i <= 41 && fields >> f; ++i)
-      if (i == 40) rt = f;
-    out.emplace_back(std::stoi(f), std::stoi(rt));
-  }
-  return out;
-}
-}  // namespace
-
 TEST_CASE("engine: workers asked for real-time scheduling run SCHED_FIFO where allowed, and still carry a call") {
   // Whether this process may use SCHED_FIFO at all (root, CAP_SYS_NICE or RLIMIT_RTPRIO).
   bool allowed = false;
@@ -340,8 +327,9 @@ TEST_CASE("engine: workers asked for real-time scheduling run SCHED_FIFO where a
   auto o = test_options();
   o.worker_rt_priority = 7;
   engine e(o);
-  const auto threads = thread_scheduling();
-  const auto fifo7 = std::count(threads.begin(), threads.end(), std::pair{SCHED_FIFO, 7});
+  int fifo7 = 0;  // threads at SCHED_FIFO priority 7 (policy field 41, rt_priority field 40)
+  for (const auto& t : thread_stats())
+    if (t.size() > 41 && std::stoi(t[41]) == SCHED_FIFO && std::stoi(t[40]) == 7) ++fifo7;
   int policy = -1;
   sched_param mine{};
   REQUIRE(pthread_getschedparam(pthread_self(), &policy, &mine) == 0);
