@@ -8,12 +8,12 @@
 //   1. collect completions: received RTP/RTCP (statistics, DTMF detection, symmetric RTP),
 //      sends done;
 //   2. apply the control threads' commands (start, change, digits, close);
-//   3. build every packet due (a binary heap of deadlines) and queue its send;
-//   4. submit all queued sends and re-armed receives in one system call and sleep until the
-//      next deadline plus the pacing window. A busy worker (the next deadline within 2 ms)
-//      submits the sends first, then takes what arrived since its last tick, then sleeps:
-//      with DEFER_TASKRUN the kernel copies received datagrams only when completions are
-//      asked for, and at 2,000 calls that took a third of a tick the sends used to wait on.
+//   3. build every packet due (a binary heap of deadlines) and queue its send, and a read of
+//      the stream's RTP socket (streams that do not send have their own reads, one packet
+//      time apart): no receive waits on an RTP socket, which would cost every datagram a
+//      wake-up; the kernel's arrival timestamp keeps jitter exact;
+//   4. submit all queued sends and reads in one system call (they complete in it) and sleep
+//      until the next deadline plus the pacing window (rtp/engine_worker.cpp).
 // A socket per call (the RTP port and the RTCP port above it, RFC 3550 §11) means sendmmsg
 // and recvmmsg, which batch on one socket, would batch nothing; io_uring batches operations on
 // many sockets in one io_uring_enter (bench/bench_udp_rate: as cheap as sendmmsg on one socket).

@@ -1,5 +1,5 @@
 // One stream of the media engine (engine.hpp): its state and what goes into and comes out of
-// its packets, apart from how packets move (rtp/engine.cpp: rings, pacing, threads).
+// its packets, apart from how packets move (rtp/engine_worker.cpp: rings, pacing, threads).
 //
 //   build_rtp / build_rtcp   the next packet into the slot's output buffer (RTP header, G.711
 //                            audio or an RFC 4733 event; SR/RR + SDES, RFC 3550 §6.4)
@@ -75,10 +75,12 @@ struct stream_slot {
   bool fds_closed = true;
   int rtp_fd = -1;
   int rtcp_fd = -1;
+  int fixed = -1;  // the sockets' entries in the ring's fixed-file table (rtp, rtp + 1), or -1
   std::uint16_t port = 0;
   std::uint64_t tag = 0;  // the opener's name for the stream (engine::open)
   int inflight = 0;       // operations in the ring for this slot
   bool rtp_armed = false, rtcp_armed = false, send_busy = false, rtcp_busy = false;
+  bool polled = false;  // a receive-poll entry for the RTP socket is in the heap
 
   stream_params params{};
   sockaddr_storage dest{}, rtcp_dest{};
@@ -116,8 +118,6 @@ struct stream_slot {
   std::array<std::uint8_t, fixed_header_size + max_payload> out{};
   std::array<std::uint8_t, 512> rtcp_out{};
   sockaddr_storage out_name{}, rtcp_out_name{};
-  iovec out_iov{}, rtcp_out_iov{};
-  msghdr out_msg{}, rtcp_out_msg{};
 };
 
 // The stream's next RTP packet (audio, or the current DTMF event's next packet) into s.out;

@@ -1,4 +1,4 @@
-// Where and at what priority a media engine worker thread runs (rtp/engine.cpp): each call
+// Where and at what priority a media engine worker thread runs (rtp/engine_worker.cpp): each call
 // acts on the calling thread only.
 #pragma once
 

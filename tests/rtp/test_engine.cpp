@@ -15,6 +15,7 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -205,6 +206,62 @@ TEST_CASE("engine: hold stops the holding side's RTP, resume starts it again") {
   CHECK(sb.packets_received == sa.packets_sent);
   CHECK(sb.lost == 0);
   CHECK(sb.packets_sent >= 50);
+  // a took in b's stream all along, also while it did not send itself
+  CHECK(sa.packets_received + 4 >= sb.packets_sent);  // b sends for 50 ms after a closed
+  CHECK(sa.lost == 0);
+}
+
+TEST_CASE("engine: jitter is measured at each packet's arrival, not when the worker reads the socket") {
+  // A stream that does not send reads its socket every packet time. A peer sends 20 ms
+  // packets, every other one 8 ms late: the A.8 jitter worked out from the send times must be
+  // what the stream reports (packets read at the worker's polls would give a different one).
+  engine e(test_options());
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in me{};
+  me.sin_family = AF_INET;
+  me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&me), sizeof me) == 0);
+  socklen_t len = sizeof me;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&me), &len) == 0);
+  std::uint16_t port = 0;
+  std::string error;
+  const auto h = e.open("127.0.0.1", port, error);
+  REQUIRE_MESSAGE(h, error);
+  stream_params p;
+  p.remote_address = "127.0.0.1";
+  p.remote_port = ntohs(me.sin_port);
+  p.send = false;
+  e.start(h, p);
+  sockaddr_in to = me;
+  to.sin_port = htons(port);
+  std::array<std::uint8_t, 172> bytes{};
+  double jitter = 0;  // A.8, in timestamp units, from the send times
+  std::chrono::steady_clock::time_point previous{};
+  const auto t0 = std::chrono::steady_clock::now() + 20ms;
+  for (std::uint16_t i = 0; i < 60; ++i) {
+    std::this_thread::sleep_until(t0 + i * 20ms + (i % 2 == 1 ? 8ms : 0ms));
+    header rh;
+    rh.sequence = static_cast<std::uint16_t>(1000 + i);
+    rh.timestamp = 160u * i;
+    rh.ssrc = 0xfeed;
+    write_header(rh, bytes);
+    REQUIRE(::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) == 172);
+    const auto sent = std::chrono::steady_clock::now();
+    if (i > 0) {
+      const double d = std::chrono::duration<double>(sent - previous).count() * 8000.0 - 160.0;
+      jitter += (std::abs(d) - jitter) / 16.0;
+    }
+    previous = sent;
+  }
+  std::this_thread::sleep_for(60ms);
+  const auto s = e.close(h);
+  ::close(fd);
+  CHECK(s.packets_received == 60);
+  CHECK(s.lost == 0);
+  const double expected_ms = jitter / 8.0;  // about 7.7 ms
+  CHECK(expected_ms > 5.0);
+  CHECK(std::abs(s.jitter_ms - expected_ms) < 1.0);
 }
 
 TEST_CASE("engine: junk on an RTP port is counted and the stream goes on") {
