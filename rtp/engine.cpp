@@ -109,13 +109,11 @@ stream_handle engine::open(std::string_view local_address, std::uint16_t& port, 
       return {};
     }
     set_port(addr, *p);
-    const int rtp = bound_socket(addr, len);
-    // The kernel's arrival time on each RTP datagram: the worker reads the socket on its own
-    // schedule (worker::poll_rtp) and measures jitter from these.
-    const int on = 1;
-    if (rtp >= 0) (void)::setsockopt(rtp, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+    // RTP with the kernel's arrival time on each datagram: the worker reads the socket on its
+    // own schedule (worker::poll_rtp) and measures jitter from these.
+    const int rtp = bound_socket(addr, len, true);
     set_port(addr, static_cast<std::uint16_t>(*p + 1));
-    const int rtcp = rtp < 0 ? -1 : bound_socket(addr, len);
+    const int rtcp = rtp < 0 ? -1 : bound_socket(addr, len, false);
     if (rtp >= 0 && rtcp >= 0) {
       port = *p;
       const auto w = impl_->next.fetch_add(1) % impl_->workers.size();
@@ -128,7 +126,7 @@ stream_handle engine::open(std::string_view local_address, std::uint16_t& port, 
       impl_->ports.give_back(*p, clock::now());
     }
     if (err != EADDRINUSE) {
-      error = "cannot bind an RTP socket on " + std::string(local_address) + ": " + std::strerror(err);
+      error = "cannot set up an RTP socket on " + std::string(local_address) + ": " + std::strerror(err);
       ++impl_->open_failures;
       return {};
     }

@@ -65,13 +65,17 @@ bool same_address(const sockaddr_storage& a, const sockaddr_storage& b) {
   return x.sin_port == y.sin_port && x.sin_addr.s_addr == y.sin_addr.s_addr;
 }
 
-int bound_socket(const sockaddr_storage& addr, socklen_t len) {
+int bound_socket(const sockaddr_storage& addr, socklen_t len, bool timestamps) {
   // Blocking on purpose: io_uring completes a receive on an O_NONBLOCK socket with -EAGAIN
   // instead of waiting for data; it never blocks the worker either way.
   const int fd = ::socket(addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0) {
+  const int on = 1;
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0 ||
+      (timestamps && ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0)) {
+    const int err = errno;
     ::close(fd);
+    errno = err;
     return -1;
   }
   return fd;

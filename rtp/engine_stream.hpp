@@ -44,12 +44,13 @@ inline constexpr std::uint32_t no_schedule = UINT32_MAX;
 std::uint64_t ntp_now();
 
 // Socket addresses: an IP literal and port to a sockaddr (false: not an IP literal), the port
-// of one, a new port, equality of address and port; a UDP socket bound to an address.
+// of one, a new port, equality of address and port; a UDP socket bound to an address (with
+// `timestamps`, each datagram carries the kernel's arrival time: SO_TIMESTAMPNS).
 bool to_sockaddr(std::string_view host, std::uint16_t port, sockaddr_storage& out, socklen_t& len);
 std::uint16_t port_of(const sockaddr_storage& a);
 void set_port(sockaddr_storage& a, std::uint16_t port);
 bool same_address(const sockaddr_storage& a, const sockaddr_storage& b);
-int bound_socket(const sockaddr_storage& addr, socklen_t len);
+int bound_socket(const sockaddr_storage& addr, socklen_t len, bool timestamps);
 
 // The looped audio source, encoded once for both G.711 laws.
 struct shared_audio {
@@ -80,7 +81,9 @@ struct stream_slot {
   std::uint64_t tag = 0;  // the opener's name for the stream (engine::open)
   int inflight = 0;       // operations in the ring for this slot
   bool rtp_armed = false, rtcp_armed = false, send_busy = false, rtcp_busy = false;
-  bool polled = false;  // a receive-poll entry for the RTP socket is in the heap
+  bool polled = false;      // a receive-poll entry for the RTP socket is in the heap
+  bool rtp_failed = false;  // the RTP socket's read ended with an error: not read again
+  std::uint8_t read_count = 0;  // datagrams taken by the RTP read in the ring
 
   stream_params params{};
   sockaddr_storage dest{}, rtcp_dest{};

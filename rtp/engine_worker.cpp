@@ -131,7 +131,7 @@ class worker::impl {
       thread_.join();
       ::close(wake_fd_);
       throw std::runtime_error(std::string("io_uring_queue_init: ") + std::strerror(-rc) +
-                               " (the media engine needs io_uring with multishot receives: Linux 6.0 or later, not disabled "
+                               " (the media engine needs io_uring with multishot receives: Linux 6.1 or later, not disabled "
                                "by kernel.io_uring_disabled or seccomp; or run with --media off)");
     }
   }
@@ -303,7 +303,13 @@ class worker::impl {
   void register_files(std::uint32_t i, slot& s) {
     if (s.fixed >= 0 || 2 * std::size_t{i} + 1 >= fixed_capacity_) return;
     int fds[2] = {s.rtp_fd, s.rtcp_fd};
-    if (io_uring_register_files_update(&ring_, 2 * i, fds, 2) == 2) s.fixed = static_cast<int>(2 * i);
+    const int done = io_uring_register_files_update(&ring_, 2 * i, fds, 2);
+    if (done == 2) {
+      s.fixed = static_cast<int>(2 * i);
+    } else if (done > 0) {  // half of it: undone, or the entry would hold the socket open
+      int none[2] = {-1, -1};
+      (void)io_uring_register_files_update(&ring_, 2 * i, none, 2);
+    }
   }
   void unregister_files(slot& s) {
     if (s.fixed < 0) return;
@@ -337,7 +343,9 @@ class worker::impl {
     (rtcp ? s.rtcp_armed : s.rtp_armed) = true;
   }
   void poll_rtp(std::uint32_t i, slot& s) {
-    if (!s.rtp_armed && !s.closing && !s.fds_closed) arm_receive(i, s, false);
+    if (s.rtp_armed || s.rtp_failed || s.closing || s.fds_closed) return;
+    s.read_count = 0;
+    arm_receive(i, s, false);
   }
   // A stream that does not send is polled on its own schedule, one packet time apart.
   void schedule_poll(std::uint32_t i, slot& s, clock::time_point due) {
@@ -370,9 +378,11 @@ class worker::impl {
     recv_template_ = {};
     recv_template_.msg_namelen = sizeof(sockaddr_storage);
     recv_template_.msg_controllen = CMSG_SPACE(sizeof(timespec));  // the arrival time (RTP)
-    // A table of fixed files as large as this process may open (none: plain descriptors).
+    // A table of fixed files: two per stream for as many streams as the port range holds, no
+    // more than this process may open (a stream beyond it uses plain descriptors).
     rlimit files{};
-    const auto want = ::getrlimit(RLIMIT_NOFILE, &files) == 0 ? std::min<rlim_t>(files.rlim_cur, 1u << 17) : 0;
+    const rlim_t streams = (std::size_t{options_.last_port} + 1 - options_.first_port) / 2 + 1;
+    const auto want = ::getrlimit(RLIMIT_NOFILE, &files) == 0 ? std::min<rlim_t>(files.rlim_cur, 2 * streams) : 0;
     if (want >= 2 && io_uring_register_files_sparse(&ring_, static_cast<unsigned>(want)) == 0)
       fixed_capacity_ = static_cast<std::size_t>(want);
     return true;
@@ -482,18 +492,24 @@ class worker::impl {
           if (has_buffer) {
             if (!s.closing && cqe->res > 0) on_datagram(s, rtcp, bid, static_cast<unsigned>(cqe->res), clocks);
             give_back_buffer(bid);
+            if (!rtcp) ++s.read_count;
           }
-          // An RTP poll ends with -EAGAIN once the socket is empty, or -ENOBUFS when the ring
-          // has no free buffer for a moment (the rest waits for the next poll). RTCP's receive
-          // ends by itself or for want of a buffer: start it again. Any other error (an old
-          // kernel without multishot receives answers -EINVAL) would come back at once: the
-          // socket is left alone and the error counted.
+          // An RTP read ends with -EAGAIN once the socket is empty, or after the kernel's limit
+          // of datagrams per multishot run (32; a backlog after a stall): then it reads again
+          // at once. -ENOBUFS: the ring has no free buffer for a moment, the rest waits for the
+          // next read. RTCP's receive ends by itself or for want of a buffer: start it again.
+          // Any other error (an old kernel without multishot receives answers -EINVAL) would
+          // come back at once: the socket is not read again and the error is counted.
           if (!more && !s.closing && !s.fds_closed) {
             const bool fine = cqe->res >= 0 || cqe->res == -ENOBUFS || (!rtcp && cqe->res == -EAGAIN);
-            if (!fine)
+            if (!fine) {
               ++receive_errors_;
-            else if (rtcp)
+              if (!rtcp) s.rtp_failed = true;
+            } else if (rtcp) {
               arm_receive(i, s, true);
+            } else if (s.read_count >= 32) {
+              poll_rtp(i, s);
+            }
           }
           break;
         }
@@ -531,7 +547,12 @@ class worker::impl {
     const std::span<const std::uint8_t> bytes(
         static_cast<const std::uint8_t*>(io_uring_recvmsg_payload(o, &recv_template_)),
         io_uring_recvmsg_payload_length(o, static_cast<int>(res), &recv_template_));
-    const auto now = clocks.arrival(io_uring_recvmsg_cmsg_firsthdr(o, &recv_template_));
+    // The kernel's arrival time (RTP sockets ask for it at open: engine.cpp); none, the read's.
+    cmsghdr* stamp = io_uring_recvmsg_cmsg_firsthdr(o, &recv_template_);
+    while (stamp != nullptr && !(stamp->cmsg_level == SOL_SOCKET && stamp->cmsg_type == SCM_TIMESTAMPNS))
+      stamp = io_uring_recvmsg_cmsg_nexthdr(o, &recv_template_, stamp);
+    // Not before the stream began: a clock stepped since would make it so.
+    const auto now = std::max(s.epoch, clocks.arrival(stamp));
     const std::size_t heard = s.digits_received.size();
     if (rtcp ? take_rtcp(s, bytes, from, now) : take_rtp(s, bytes, from, now)) {
       if (!rtcp) ++packets_received_;
