@@ -53,8 +53,10 @@ void status_line(const actors::run_stats& s, const actors::campaign_progress& p,
     std::vector<std::uint64_t> last_second = media->late_counts;
     for (std::size_t i = 0; i < std::min(last_second.size(), late_before.size()); ++i) last_second[i] -= late_before[i];
     late_before = media->late_counts;
-    std::snprintf(media_part, sizeof media_part, " | media %llu streams, loss %.2f%%, late p99 %.2f ms",
-                  static_cast<unsigned long long>(media->streams_open), loss, rtp::late_percentile(last_second, 0.99));
+    std::snprintf(media_part, sizeof media_part, " | media %llu streams (%llu sending), loss %.2f%%, late p99 %.2f ms",
+                  static_cast<unsigned long long>(media->streams_open),
+                  static_cast<unsigned long long>(media->streams_sending), loss,
+                  rtp::late_percentile(last_second, 0.99));
   }
   std::fprintf(stderr,
                "[%6.1fs] phones %lld/%lld registered, %lld failed | calls %lld active, %llu done, "

@@ -98,11 +98,13 @@ for n in $NS; do
     >"$T/f$n.out" 2>"$T/f$n.err" &
   pid=$!
   lib_track_pid "$pid"
-  # every call up: the status line (once a second) shows 2N streams
+  # every call up: the status line (once a second) shows 2N streams, all sending (a stream is
+  # open from the SDP offer; it sends once the call is answered, which can take seconds here
+  # while the SCHED_FIFO media threads leave Kamailio little CPU during the ramp)
   all_up=0
   for _ in $(seq 1 $(( (n / CALL_RATE + 30) * 10 ))); do
     [[ -d "/proc/$pid" ]] || break
-    if grep -q "media $((2 * n)) streams" "$T/f$n.err"; then all_up=1; break; fi
+    if grep -q "media $((2 * n)) streams ($((2 * n)) sending)" "$T/f$n.err"; then all_up=1; break; fi
     sleep 0.1
   done
   sleep 1
