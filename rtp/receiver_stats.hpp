@@ -53,7 +53,7 @@ class receiver_stats {
   std::uint64_t duplicates_ = 0;
   std::uint64_t reordered_ = 0;
   bool have_transit_ = false;
-  std::int64_t transit_ = 0;
+  std::uint32_t transit_ = 0;  // arrival - RTP timestamp, modulo 2^32 (A.8)
   double jitter_ = 0;
   std::bitset<1024> window_;  // sequence numbers seen, by seq % 1024, near max_seq_
   std::uint16_t window_top_ = 0;

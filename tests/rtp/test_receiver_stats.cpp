@@ -95,3 +95,17 @@ TEST_CASE("A.8: jitter from transit-time changes, worked out by hand") {
   for (std::uint16_t i = 0; i < 5; ++i) s.on_packet(static_cast<std::uint16_t>(1000 + i), 160u * i, arrival[i]);
   CHECK(s.jitter() == doctest::Approx(4.541015625));
 }
+
+TEST_CASE("A.8: the RTP timestamp wrapping past 2^32 is no change in transit time") {
+  // A peer whose random initial timestamp is near 2^32: packets on time across the wrap give
+  // no jitter; the same +40/-40 changes as above give the same jitter across it.
+  receiver_stats on_time, varied;
+  const std::uint32_t start = 0xFFFFFFFFu - 2 * 160 + 1;  // the third packet wraps to 0
+  const std::uint32_t arrival[] = {0, 160, 360, 480, 640};
+  for (std::uint16_t i = 0; i < 5; ++i) {
+    on_time.on_packet(static_cast<std::uint16_t>(7 + i), start + 160u * i, 5000u + 160u * i);
+    varied.on_packet(static_cast<std::uint16_t>(7 + i), start + 160u * i, arrival[i]);
+  }
+  CHECK(on_time.jitter() == doctest::Approx(0.0));
+  CHECK(varied.jitter() == doctest::Approx(4.541015625));
+}
