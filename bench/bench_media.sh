@@ -82,7 +82,7 @@ window() {
 # the hold that keeps every call up through the window: ramp, 2 s to settle, the window, 2 s
 hold_for() { calc "%.0f" "$1 / $CALL_RATE + 4 + $WINDOW"; }
 
-declare -A F_SCHED F_SETUP F_WLATE F_RATE F_DROP F_CPU F_OK F_LOST F_JIT F_LATE F_MOS F_SUST S_RATE S_DROP S_CPU S_OK S_SUST
+declare -A F_SCHED F_SETUP F_WORST F_WLATE F_RATE F_DROP F_CPU F_OK F_LOST F_JIT F_LATE F_MOS F_SUST S_RATE S_DROP S_CPU S_OK S_SUST
 # ---- sipfleet: 2N phones, N calls among them ----------------------------------------------
 base=500000
 for n in $NS; do
@@ -94,7 +94,7 @@ for n in $NS; do
   first=$base; base=$((base + phones))
   timeout -s INT $((hold + n / 200 + 90)) "$BIN" run --api off --proxy "127.0.0.1:$KPORT" \
     --users "$first-$((first + phones - 1))" --register-rate 2000 --calls "$n" --call-rate "$CALL_RATE" \
-    --max-concurrent "$n" --hold "${hold}s" --rtp-ports 10000-59999 --media-rt-priority "$MEDIA_RT" --report "$T/f$n.json" \
+    --max-concurrent "$n" --hold "${hold}s" --rtp-ports 10000-59999 --media-rt-priority "$MEDIA_RT" --report "$T/f$n.json" --call-records "$T/f$n.calls" \
     >"$T/f$n.out" 2>"$T/f$n.err" &
   pid=$!
   lib_track_pid "$pid"
@@ -129,6 +129,23 @@ for n in $NS; do
     F_LATE[$n]="$(json "$j" '"%.2f/%.2f" % (r["media"]["pacing_late_ms"]["p50"], r["media"]["pacing_late_ms"]["p99"])')"
     F_MOS[$n]="$(json "$j" '"%.2f/%.2f" % (r["media"]["mos"]["avg"], r["media"]["mos"]["min"])')"
     F_SETUP[$n]="$(json "$j" '"%.0f/%.0f" % (r["calls"]["setup_ms"]["p50"], r["calls"]["setup_ms"]["p99"])')"
+    # the stream with the lowest MOS, from the call records: what brought it down
+    F_WORST[$n]="$("$PYTHON" - "$T/f$n.calls" <<'PY'
+import json, sys
+worst = None
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    m = r.get("media") or {}
+    if "mos" in m and (worst is None or m["mos"] < worst[1]["mos"]):
+        worst = (r, m)
+if worst:
+    r, m = worst
+    rtt = m.get("rtt_ms")
+    print("MOS %.2f (%s, %d of %d expected received, lost %d, jitter %.2f ms, RTT %s)" % (
+        m["mos"], r["direction"], m["packets_received"], m["expected"], m["lost"], m["jitter_ms"],
+        "%.2f ms" % rtt if rtt is not None else "none"))
+PY
+)"
     F_SCHED[$n]="$(json "$j" '("SCHED_FIFO %d (%d of %d at the end)" % (r["media"]["worker_rt_priority"], r["media"]["rt_workers"], r["media"]["workers"]) if r["media"]["worker_rt_priority"] else "nice %d" % r["media"]["worker_nice"]) + ("" if not r["media"]["rt_demotions"] else ", left SCHED_FIFO %d time(s)" % r["media"]["rt_demotions"])')"
     due=$((n * 100))
     if (( all_up )) && [[ "${F_LOST[$n]}" == "0 "* ]] && (( drops == 0 )) &&
@@ -240,6 +257,7 @@ echo
 echo "largest N sustained: sipfleet $best_f, SIPp (rtp_stream) $best_s"
 echo "sipfleet's media threads (asked: --media-rt-priority $MEDIA_RT):$(for n in $NS; do printf ' N=%s %s;' "$n" "$(v "${F_SCHED[$n]:-}")"; done)"
 echo "sipfleet's call set-up p50/p99 ms (INVITE to 200, through the Kamailio that shares these cores):$(for n in $NS; do printf ' N=%s %s;' "$n" "$(v "${F_SETUP[$n]:-}")"; done)"
+echo "sipfleet's lowest-MOS stream:$(for n in $NS; do printf ' N=%s %s;' "$n" "$(v "${F_WORST[$n]:-}")"; done)"
 echo "(SIPp's rtp_stream sends but does not read its sockets: what it receives is dropped by the kernel)"
 echo "targets: 2,000 calls with 0 loss and pacing p99 < 2 ms; 5,000 as the stretch"
 kamailio_stop
