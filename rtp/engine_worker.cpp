@@ -566,18 +566,19 @@ class worker::impl {
   void maybe_free(std::uint32_t i, slot& s) {
     if (!s.closing || !s.in_use) return;
     if (!s.fds_closed) {
-      // Cancel the receives waiting on the stream's sockets; their completions come back
-      // with -ECANCELED and the slot is free once the last one is in.
-      io_uring_sqe* e = sqe();
-      io_uring_prep_cancel_fd(e, s.rtp_fd, IORING_ASYNC_CANCEL_ALL);
-      io_uring_sqe_set_data64(e, tag(op_cancel, i, s.gen));
-      ++s.inflight;
-      e = sqe();
-      io_uring_prep_cancel_fd(e, s.rtcp_fd, IORING_ASYNC_CANCEL_ALL);
-      io_uring_sqe_set_data64(e, tag(op_cancel, i, s.gen));
-      ++s.inflight;
+      // Cancel the receives in the ring on the stream's sockets (RTCP's waits; an RTP read is
+      // there only for a moment); their completions come back with -ECANCELED and the slot is
+      // free once the last one is in. By the receive's user_data, which the kernel finds in
+      // its hash: a cancel by descriptor walks every waiting receive of the ring, and at the
+      // end of a 2,000-call run (400 hang-ups a second) that put a worker 200 ms behind.
+      for (const bool rtcp : {false, true}) {
+        if (!(rtcp ? s.rtcp_armed : s.rtp_armed)) continue;
+        io_uring_sqe* e = sqe();
+        io_uring_prep_cancel64(e, tag(rtcp ? op_rtcp_recv : op_rtp_recv, i, s.gen), 0);
+        io_uring_sqe_set_data64(e, tag(op_cancel, i, s.gen));
+        ++s.inflight;
+      }
       s.fds_closed = true;  // closed below once nothing refers to them
-      return;
     }
     if (s.inflight > 0) return;
     unregister_files(s);
