@@ -14,14 +14,20 @@ namespace sipfleet::sip {
 
 namespace {
 
+// Fetched once, for the life of the process: given EVP_md5(), OpenSSL 3 looks the
+// implementation up again (under a lock, in its provider tables) at every EVP_DigestInit_ex,
+// which cost more than the hash itself (a quarter of a registration's digest work). nullptr
+// when the library offers no such digest (e.g. MD5 under a FIPS provider): an error below.
 const EVP_MD* evp_md_of(digest_algorithm a) {
+  static EVP_MD* const md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
   switch (a) {
     case digest_algorithm::md5:
     case digest_algorithm::md5_sess:
-      return EVP_md5();
+      return md5;
     case digest_algorithm::sha256:
     case digest_algorithm::sha256_sess:
-      return EVP_sha256();
+      return sha256;
     case digest_algorithm::other:
       break;
   }
