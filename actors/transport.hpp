@@ -14,7 +14,8 @@
 // wakes; also CAF's workers). A CAF worker's goes straight to the socket (sendto is
 // thread-safe), never through the I/O thread's queue. The I/O thread's own sends wait for the
 // end of the wake-up that caused them (datagrams read with recvmmsg, a timer tick) and leave
-// together with sendmmsg: one system call per batch instead of one per datagram.
+// together with sendmmsg: one system call per batch instead of one per datagram. Under load the
+// I/O thread does not wake for each datagram at all but reads once per `batch_window`.
 // Asio stays in transport.cpp: this header is all the rest of the program sees.
 #pragma once
 
@@ -39,6 +40,9 @@ struct transport_options {
   std::uint16_t port = 0;                             // 0: any free port (the same on each address when possible)
   ua::transport_kind kind = ua::transport_kind::udp;
   ua::endpoint proxy{};  // TCP: the connection goes here
+  // Under load the I/O thread reads its sockets once per this window instead of waking for
+  // each datagram (transport.cpp, run_loop); 0: always wake per datagram.
+  std::chrono::microseconds batch_window{1000};
 };
 
 // Where a phone's traffic goes: its socket and its route key.

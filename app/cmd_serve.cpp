@@ -33,7 +33,7 @@ extern "C" void on_stop_signal(int sig) {
 // The options of `run` that make sense without a campaign.
 const std::set<std::string>& serve_options() {
   static const std::set<std::string> names = {
-      "proxy",     "domain", "users",      "password",  "transport", "local-ip",    "sip-port",
+      "proxy",     "domain", "users",      "password",  "transport", "local-ip",    "sip-port", "sip-batch",
       "register-rate", "expires", "answer-delay", "seed", "threads",   "media",       "codec",
       "audio",     "rtp-ports", "media-threads", "media-nice", "media-rt-priority", "api", "api-token", "max-phones",  "api-events-queue"};
   return names;

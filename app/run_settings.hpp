@@ -50,6 +50,8 @@ sip::result<run_plan> make_run_plan(const raw_settings& raw);
 
 // "5s", "500ms", "2m", "1h", or a plain number of seconds.
 sip::result<std::chrono::milliseconds> parse_duration(const std::string& text);
+// The same, also in microseconds ("500us"), rounded to the microsecond.
+sip::result<std::chrono::microseconds> parse_duration_us(const std::string& text);
 // "1000-1999" or "1000" (a single user), also "1000-1999,3000-3099": ua::expand_user_ranges
 // with the command line's limit, 10,000,000 users.
 sip::result<std::vector<std::string>> parse_user_range(const std::string& text);

@@ -22,6 +22,22 @@ TEST_CASE("durations accept ms, s, m, h and plain seconds") {
   CHECK_FALSE(parse_duration("5 s").ok());
   CHECK_FALSE(parse_duration("5d").ok());
   CHECK_FALSE(parse_duration("-1s").ok());
+  CHECK_FALSE(parse_duration("500us").ok());  // a call's hold or answer delay is whole milliseconds
+}
+
+TEST_CASE("--sip-batch: 1ms by default, in us or ms, 0 turns it off, at most 100ms") {
+  CHECK(*parse_duration_us("500us") == 500us);
+  CHECK(*parse_duration_us("0.25ms") == 250us);
+  CHECK(*parse_duration_us("2ms") == 2000us);
+  const auto defaults = make_run_plan({});
+  REQUIRE(defaults.ok());
+  CHECK(defaults->fleet.transport.batch_window == 1000us);
+  const auto off = make_run_plan({{"sip-batch", "0"}});
+  REQUIRE(off.ok());
+  CHECK(off->fleet.transport.batch_window == 0us);
+  const auto given = make_run_plan({{"sip-batch", "250us"}});
+  REQUIRE(given.ok());
+  CHECK(given->fleet.transport.batch_window == 250us);
 }
 
 TEST_CASE("user ranges expand in order and keep zero padding") {
@@ -110,7 +126,8 @@ TEST_CASE("a bad value is an error that names the option") {
       {"dtmf", "12x"},           {"media-threads", "many"},    {"audio", "/nonexistent/file.wav"},
       {"media-nice", "-21"},     {"media-nice", "20"},         {"media-nice", "high"},
       {"media-rt-priority", "-1"}, {"media-rt-priority", "100"}, {"media-rt-priority", "fifo"},
-      {"users", "1000-1999,1500-1599"},
+      {"users", "1000-1999,1500-1599"}, {"sip-batch", "101ms"},  {"sip-batch", "soon"},
+      {"sip-batch", "-1ms"},
   };
   for (const auto& [name, value] : cases) {
     INFO(name << " = " << value);
