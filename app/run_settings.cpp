@@ -181,8 +181,8 @@ const std::map<std::string, std::string>& option_help() {
       {"sip-batch", "Under load, the SIP I/O thread reads its sockets once per this window instead of\n"
                     "waking for each datagram (it does so once two wake-ups come closer than this):\n"
                     "fewer wake-ups, so less CPU per registration or call (bench/README.md), for at\n"
-                    "most this much added delay per message. 0: wake for every datagram. Up to 100ms,\n"
-                    "e.g. 500us, 2ms"},
+                    "most this much added delay per message (a call's setup crosses several). 0: wake\n"
+                    "for every datagram. Up to 10ms, e.g. 500us, 2ms"},
       {"register-rate", "Registrations started per second (0: all at once)"},
       {"expires", "Registration lifetime to ask for, seconds"},
       {"calls", "Total calls to place (0: registration only)"},
@@ -234,7 +234,8 @@ sip::result<double> duration_ms(const std::string& text, bool allow_us) {
   std::size_t i = 0;
   while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
   double value = 0;
-  if (i == 0 || !to_number(text.substr(0, i), value)) return sip::error{"expected a duration like 5s, 500ms, 2m"};
+  if (i == 0 || !to_number(text.substr(0, i), value)) return sip::error{allow_us ? "expected a duration like 500us, 1ms, 2ms"
+                                                                        : "expected a duration like 5s, 500ms, 2m"};
   const std::string unit = text.substr(i);
   double ms = 0;
   if (unit.empty() || unit == "s") {
@@ -337,7 +338,10 @@ sip::result<run_plan> make_run_plan(const raw_settings& given) {
   f.transport.port = static_cast<std::uint16_t>(*port);
   auto batch = parse_duration_us(raw["sip-batch"]);
   if (!batch) return bad("sip-batch", raw["sip-batch"], batch.err().reason);
-  if (*batch > std::chrono::milliseconds(100)) return bad("sip-batch", raw["sip-batch"], "must be at most 100ms");
+  if (*batch > std::chrono::milliseconds(10))
+    return bad("sip-batch", raw["sip-batch"], "must be at most 10ms (e.g. 500us, 2ms; a plain number is seconds)");
+  if (batch->count() == 0 && raw["sip-batch"].find_first_of("123456789") != std::string::npos)
+    return bad("sip-batch", raw["sip-batch"], "must be 0 (off) or at least 1us");
   f.transport.batch_window = *batch;
 
   auto reg_rate = positive_rate(raw, "register-rate", true);

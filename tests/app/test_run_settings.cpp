@@ -25,7 +25,7 @@ TEST_CASE("durations accept ms, s, m, h and plain seconds") {
   CHECK_FALSE(parse_duration("500us").ok());  // a call's hold or answer delay is whole milliseconds
 }
 
-TEST_CASE("--sip-batch: 1ms by default, in us or ms, 0 turns it off, at most 100ms") {
+TEST_CASE("--sip-batch: 1ms by default, in us or ms, 0 turns it off, at most 10ms") {
   CHECK(*parse_duration_us("500us") == 500us);
   CHECK(*parse_duration_us("0.25ms") == 250us);
   CHECK(*parse_duration_us("2ms") == 2000us);
@@ -38,6 +38,9 @@ TEST_CASE("--sip-batch: 1ms by default, in us or ms, 0 turns it off, at most 100
   const auto given = make_run_plan({{"sip-batch", "250us"}});
   REQUIRE(given.ok());
   CHECK(given->fleet.transport.batch_window == 250us);
+  const auto longest = make_run_plan({{"sip-batch", "10ms"}});
+  REQUIRE(longest.ok());
+  CHECK(longest->fleet.transport.batch_window == 10000us);
 }
 
 TEST_CASE("user ranges expand in order and keep zero padding") {
@@ -126,8 +129,8 @@ TEST_CASE("a bad value is an error that names the option") {
       {"dtmf", "12x"},           {"media-threads", "many"},    {"audio", "/nonexistent/file.wav"},
       {"media-nice", "-21"},     {"media-nice", "20"},         {"media-nice", "high"},
       {"media-rt-priority", "-1"}, {"media-rt-priority", "100"}, {"media-rt-priority", "fifo"},
-      {"users", "1000-1999,1500-1599"}, {"sip-batch", "101ms"},  {"sip-batch", "soon"},
-      {"sip-batch", "-1ms"},
+      {"users", "1000-1999,1500-1599"}, {"sip-batch", "11ms"},   {"sip-batch", "soon"},
+      {"sip-batch", "-1ms"},     {"sip-batch", "0.4us"},       {"sip-batch", "1"},
   };
   for (const auto& [name, value] : cases) {
     INFO(name << " = " << value);
