@@ -13,12 +13,9 @@
 #include <liburing.h>
 
 #include <algorithm>
-#include <array>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <deque>
 #include <functional>
 #include <future>
 #include <mutex>
@@ -26,10 +23,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "rtp/audio.hpp"
 #include "rtp/engine_stream.hpp"
-#include "rtp/g711.hpp"
-#include "rtp/port_pool.hpp"
 #include "rtp/rtcp.hpp"
 #include "rtp/worker_thread.hpp"
 
@@ -58,7 +52,6 @@ enum op : std::uint8_t { op_rtp_recv = 1, op_rtcp_recv, op_rtp_send, op_rtcp_sen
 std::uint64_t tag(op o, std::uint32_t slot, std::uint32_t gen) {
   return (std::uint64_t{o} << 56) | (std::uint64_t{slot & 0xFFFFFFu} << 32) | gen;
 }
-
 
 struct deadline {
   clock::time_point due;
@@ -695,8 +688,6 @@ class worker::impl {
     if (s.rtcp_busy || s.params.remote_port == 0) return;
     if (const std::size_t n = build_rtcp(s, rtcp_scratch_, now); n > 0) queue_send(i, s, true, s.rtcp_dest, n);
   }
-
-
 
   unsigned index_;
   const engine_options& options_;
